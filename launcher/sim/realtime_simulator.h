@@ -1,0 +1,103 @@
+/* clawvoice — an in-process simulator of the OpenAI Realtime API (GA protocol), as strict as the
+ * real service. `clawvoice-sim` wraps it as a program; tests embed it directly on 127.0.0.1:0.
+ *
+ * It runs on a thread of its own with its own GMainContext; every public method is thread-safe. */
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace clawvoice::sim {
+
+/* What the caller said in one committed user turn, as the simulator saw it. */
+struct UserTurn {
+  int index = 0;                 /* 0-based count of committed user turns in this connection */
+  std::string item_id;
+  int64_t audio_start_ms = 0;    /* position in the input audio buffer timeline */
+  int64_t audio_end_ms = 0;
+  std::string transcript;        /* what the simulator "heard" (scripted, or a description) */
+};
+
+/* What the simulated model does in reply to a turn (or to a function_call_output). */
+struct Reply {
+  enum class Kind { Speak, CallTool, Nothing } kind = Kind::Speak;
+  std::string text;              /* Speak: the words to synthesise (espeak-ng) and transcribe */
+  std::string tool_name;         /* CallTool: the function to call */
+  std::string tool_arguments;    /* CallTool: JSON text of the arguments */
+};
+
+struct Options {
+  std::string host = "127.0.0.1";
+  unsigned port = 0;                     /* 0 = pick a free port; read it back with port() */
+  std::string api_key;                   /* required bearer token; empty = any non-empty bearer */
+  unsigned session_max_seconds = 3600;   /* after this: error session_expired, then close */
+  double burst_speed = 4.0;              /* audio is sent this many times faster than real time */
+  unsigned delta_ms = 200;               /* audio per response.output_audio.delta */
+  unsigned response_delay_ms = 150;      /* "thinking" time before the first delta */
+  std::string default_voice = "marin";
+  /* The model's behaviour. Defaults: a turn in a session with tools calls the first tool with a
+   * description of the turn; a turn without tools, or a function_call_output, gets a spoken reply. */
+  std::function<Reply(const UserTurn &)> on_user_turn;
+  std::function<Reply(const std::string &call_id, const std::string &output)> on_tool_output;
+  std::function<std::string(const UserTurn &)> transcribe;   /* default: "(N.N seconds of speech)" */
+};
+
+/* One client event as received (after validation), for tests to inspect. */
+struct ReceivedEvent {
+  std::string type;
+  std::string json;       /* the raw text frame */
+  bool valid = true;      /* false if the simulator answered it with an error */
+  int connection = 0;     /* 1-based connection number */
+};
+
+struct Truncation {
+  std::string item_id;
+  int64_t audio_end_ms = 0;
+  int64_t audio_sent_ms = 0;   /* how much audio the simulator had sent for that item */
+  bool accepted = false;
+};
+
+struct ErrorSent {
+  std::string code;
+  std::string message;
+  std::string param;
+  std::string event_id;
+};
+
+class RealtimeSimulator {
+ public:
+  explicit RealtimeSimulator(Options options = {});
+  ~RealtimeSimulator();   /* stops if running */
+
+  bool start(std::string *error = nullptr);
+  void stop();
+  unsigned port() const;
+  std::string url() const;   /* "ws://127.0.0.1:<port>/v1/realtime" */
+
+  /* Fault injection; each applies to the connection(s) open at the time or the next reply. */
+  void close_next_reply_after_ms(int64_t ms);          /* drop the socket mid-reply (no close frame) */
+  void send_error_event(const std::string &code, const std::string &message);
+  void send_raw_text(const std::string &text);         /* e.g. malformed JSON, unknown events */
+  void expire_sessions_now();                          /* error session_expired + close */
+  void drop_all_connections();
+
+  /* Observations. */
+  std::vector<ReceivedEvent> received_events() const;
+  std::vector<Truncation> truncations() const;
+  std::vector<ErrorSent> errors_sent() const;
+  std::vector<UserTurn> user_turns() const;
+  int connections_accepted() const;
+  int connections_open() const;
+  int64_t input_audio_ms() const;   /* total caller audio received, all connections */
+  /* The JSON text of the effective session of the most recent connection. */
+  std::string current_session_json() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace clawvoice::sim
