@@ -1,0 +1,48 @@
+/* clawvoice — the shared network thread.
+ *
+ * libsoup objects belong to the GMainContext that created them, and a thread per call does not
+ * scale to hundreds of calls. So every WebSocket/HTTP client in a process lives on one shared
+ * thread that runs its own GMainContext. Streaming threads hand work to it with invoke() and never
+ * wait for the network. The thread starts with its first user and stops with its last. */
+#pragma once
+
+#include <glib.h>
+
+#include <functional>
+#include <memory>
+
+namespace clawvoice::net {
+
+class NetThread {
+ public:
+  /* A reference to the process-wide network thread, started on first use. Hold it for as long as
+   * objects created on its context live; the thread stops when the last reference is dropped. */
+  static std::shared_ptr<NetThread> acquire();
+
+  ~NetThread();
+  NetThread(const NetThread &) = delete;
+  NetThread &operator=(const NetThread &) = delete;
+
+  GMainContext *context() const { return context_; }
+  /* True when called from the network thread itself. */
+  bool is_current() const;
+
+  /* Runs @fn on the network thread, asynchronously (never waits, also when called from it). */
+  void invoke(std::function<void()> fn);
+  /* Runs @fn on the network thread and waits for it to finish. Only for setup and teardown paths
+   * (state changes), never from a streaming thread's data path. Runs inline on the thread itself. */
+  void invoke_sync(std::function<void()> fn);
+  /* A one-shot timer on the network context; returns the source id for cancel_timer(). */
+  guint add_timer(guint delay_ms, std::function<void()> fn);
+  void cancel_timer(guint id);
+
+ private:
+  NetThread();
+  static gpointer thread_main(gpointer data);
+
+  GMainContext *context_ = nullptr;
+  GMainLoop *loop_ = nullptr;
+  GThread *thread_ = nullptr;
+};
+
+}  // namespace clawvoice::net

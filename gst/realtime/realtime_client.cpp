@@ -1,0 +1,260 @@
+#include "realtime/realtime_client.h"
+
+#include <algorithm>
+
+#include "realtime/client_events.h"
+
+namespace clawvoice::realtime {
+
+namespace {
+constexpr size_t kMaxHistoryChars = 16000;   /* ≈ 4000 tokens of context restored at most */
+constexpr gushort kCloseBetaShape = 4000;
+}  // namespace
+
+const char *connection_state_name(ConnectionState state)
+{
+  switch (state) {
+    case ConnectionState::Disconnected: return "disconnected";
+    case ConnectionState::Connecting: return "connecting";
+    case ConnectionState::Connected: return "connected";
+    case ConnectionState::Reconnecting: return "reconnecting";
+    case ConnectionState::Failed: return "failed";
+  }
+  return "unknown";
+}
+
+RealtimeClient::RealtimeClient(std::shared_ptr<net::NetThread> thread, ConnectOptions options,
+    SessionConfig session, RealtimeClientCallbacks callbacks)
+    : thread_(std::move(thread)),
+      options_(std::move(options)),
+      callbacks_(std::move(callbacks)),
+      session_(std::move(session))
+{
+  socket_ = std::make_unique<net::WebSocketClient>(thread_, net::WebSocketCallbacks{
+      [this]() { on_open(); },
+      [this](std::string text) { on_message(std::move(text)); },
+      [this](guint status, std::string message) { on_connect_failed(status, std::move(message)); },
+      [this](gushort code, std::string reason) { on_closed(code, std::move(reason)); },
+  });
+}
+
+RealtimeClient::~RealtimeClient()
+{
+  stop();
+}
+
+std::string RealtimeClient::connect_url() const
+{
+  std::string url = options_.url;
+  url += (url.find('?') == std::string::npos) ? '?' : '&';
+  if (!options_.call_id.empty()) {
+    g_autofree gchar *escaped = g_uri_escape_string(options_.call_id.c_str(), nullptr, FALSE);
+    url += std::string("call_id=") + escaped;
+  } else {
+    std::lock_guard<std::mutex> lock(lock_);
+    g_autofree gchar *escaped = g_uri_escape_string(session_.model.c_str(), nullptr, FALSE);
+    url += std::string("model=") + escaped;
+  }
+  return url;
+}
+
+void RealtimeClient::start()
+{
+  thread_->invoke_sync([this]() {
+    stopping_ = false;
+    failed_attempts_ = 0;
+    connect_now();
+  });
+}
+
+void RealtimeClient::stop()
+{
+  if (!socket_)
+    return;
+  thread_->invoke_sync([this]() {
+    stopping_ = true;
+    thread_->cancel_timer(reconnect_timer_);
+    reconnect_timer_ = 0;
+  });
+  socket_->shutdown();
+  socket_.reset();
+  state_.store(ConnectionState::Disconnected);
+}
+
+void RealtimeClient::connect_now()
+{
+  reconnect_timer_ = 0;
+  if (stopping_)
+    return;
+  set_state(ever_connected_ ? ConnectionState::Reconnecting : ConnectionState::Connecting, "");
+  net::Headers headers;
+  if (!options_.api_key.empty())
+    headers.emplace_back("Authorization", "Bearer " + options_.api_key);
+  socket_->connect(connect_url(), headers, options_.connect_timeout_s);
+}
+
+void RealtimeClient::on_open()
+{
+  bool restoring = ever_connected_;
+  ever_connected_ = true;
+  failed_attempts_ = 0;
+  session_expired_ = false;
+  SessionConfig session;
+  std::deque<HistoryEntry> history;
+  {
+    std::lock_guard<std::mutex> lock(lock_);
+    session = session_;
+    history = history_;
+  }
+  /* The WebSocket keeps order: the server applies the session before anything we send after it. */
+  socket_->send_text(build_session_update(session, "cv_session"));
+  if (restoring) {
+    for (const HistoryEntry &entry : history) {
+      socket_->send_text(entry.role == HistoryEntry::Role::User
+                             ? build_user_text_item(entry.text, "cv_restore")
+                             : build_assistant_text_item(entry.text, "cv_restore"));
+    }
+    reconnects_.fetch_add(1);
+  }
+  set_state(ConnectionState::Connected, restoring ? "reconnected" : "");
+}
+
+void RealtimeClient::on_message(std::string text)
+{
+  std::string error;
+  std::optional<ServerEvent> event = parse_server_event(text, &error);
+  if (!event) {
+    if (callbacks_.on_protocol_error)
+      callbacks_.on_protocol_error("malformed server event: " + error);
+    return;
+  }
+  if (event->type == "error") {
+    ServerError e = parse_error(event->body.get());
+    if (e.code == "session_expired")
+      session_expired_ = true;   /* the close that follows is expected: reconnect at once */
+  }
+  if (callbacks_.on_event)
+    callbacks_.on_event(*event);
+}
+
+void RealtimeClient::on_connect_failed(guint status, std::string message)
+{
+  if (stopping_)
+    return;
+  std::string detail = status ? "HTTP " + std::to_string(status) + ": " + message : message;
+  if (status == 401 || status == 403) {
+    /* Bad credentials do not get better by retrying. */
+    set_state(ConnectionState::Failed, detail);
+    if (callbacks_.on_fatal)
+      callbacks_.on_fatal(status, "authentication failed (" + detail + ")");
+    return;
+  }
+  if (!ever_connected_) {
+    /* A first connection that fails is a configuration problem (wrong url, service down): say so
+     * now rather than retrying behind the user's back. */
+    set_state(ConnectionState::Failed, detail);
+    if (callbacks_.on_fatal)
+      callbacks_.on_fatal(status, "could not connect to the Realtime service: " + detail);
+    return;
+  }
+  schedule_reconnect(detail);
+}
+
+void RealtimeClient::on_closed(gushort code, std::string reason)
+{
+  if (stopping_)
+    return;
+  if (code == kCloseBetaShape) {
+    set_state(ConnectionState::Failed, reason);
+    if (callbacks_.on_fatal)
+      callbacks_.on_fatal(0, "the service closed the session (" + std::to_string(code) + " " + reason + ")");
+    return;
+  }
+  if (session_expired_) {
+    failed_attempts_ = 0;
+    schedule_reconnect("session expired");
+    return;
+  }
+  schedule_reconnect("connection closed (" + std::to_string(code) + (reason.empty() ? "" : " " + reason) + ")");
+}
+
+void RealtimeClient::schedule_reconnect(const std::string &why)
+{
+  if (failed_attempts_ >= options_.max_reconnect_attempts) {
+    set_state(ConnectionState::Failed, why);
+    if (callbacks_.on_fatal)
+      callbacks_.on_fatal(0, "connection lost and " + std::to_string(failed_attempts_) +
+                                 " reconnect attempts failed: " + why);
+    return;
+  }
+  /* Exponential backoff; the first retry after a working session is quick. */
+  unsigned delay = options_.backoff_initial_ms;
+  for (int i = 0; i < failed_attempts_ && delay < options_.backoff_max_ms; i++)
+    delay *= 2;
+  delay = std::min(delay, options_.backoff_max_ms);
+  if (session_expired_)
+    delay = 0;
+  failed_attempts_++;
+  set_state(ConnectionState::Reconnecting, why);
+  reconnect_timer_ = thread_->add_timer(delay, [this]() { connect_now(); });
+}
+
+void RealtimeClient::set_state(ConnectionState state, const std::string &detail)
+{
+  state_.store(state);
+  if (callbacks_.on_state)
+    callbacks_.on_state(state, detail);
+}
+
+void RealtimeClient::send(std::string event_text)
+{
+  if (socket_)
+    socket_->send_text(std::move(event_text));
+}
+
+bool RealtimeClient::send_audio(const uint8_t *audio, size_t size)
+{
+  if (!socket_ || state_.load() != ConnectionState::Connected ||
+      socket_->pending_frames() > options_.max_pending_frames) {
+    audio_dropped_.fetch_add(1);
+    return false;
+  }
+  socket_->send_text(build_input_audio_append(audio, size));
+  return true;
+}
+
+void RealtimeClient::update_session(const SessionConfig &session)
+{
+  {
+    std::lock_guard<std::mutex> lock(lock_);
+    session_ = session;
+  }
+  if (state_.load() == ConnectionState::Connected)
+    send(build_session_update(session, "cv_session"));
+}
+
+void RealtimeClient::add_history(HistoryEntry::Role role, const std::string &text)
+{
+  if (text.empty())
+    return;
+  std::lock_guard<std::mutex> lock(lock_);
+  history_.push_back({role, text});
+  history_chars_ += text.size();
+  while (history_chars_ > kMaxHistoryChars && history_.size() > 1) {
+    history_chars_ -= history_.front().text.size();
+    history_.pop_front();
+  }
+}
+
+std::deque<HistoryEntry> RealtimeClient::history() const
+{
+  std::lock_guard<std::mutex> lock(lock_);
+  return history_;
+}
+
+guint64 RealtimeClient::events_dropped() const
+{
+  return socket_ ? socket_->frames_dropped() : 0;
+}
+
+}  // namespace clawvoice::realtime

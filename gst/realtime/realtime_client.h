@@ -1,0 +1,108 @@
+/* clawvoice — one Realtime API session over WebSocket, kept alive across drops.
+ *
+ * Owns the connection (on the shared network thread), configures the session on every (re)connect,
+ * and restores the conversation after a reconnect by re-sending what was said so far as text items,
+ * so the model does not start over. Callbacks run on the network thread. Every method is safe to call
+ * from any thread and never waits for the network, except start()/stop(). */
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "net/websocket_client.h"
+#include "realtime/server_events.h"
+#include "realtime/session_config.h"
+
+namespace clawvoice::realtime {
+
+enum class ConnectionState { Disconnected, Connecting, Connected, Reconnecting, Failed };
+const char *connection_state_name(ConnectionState state);
+
+struct ConnectOptions {
+  std::string url = "wss://api.openai.com/v1/realtime";
+  std::string api_key;            /* sent as a bearer token; never logged */
+  std::string call_id;            /* non-empty: sideband session of an OpenAI-carried call */
+  int max_reconnect_attempts = 5; /* consecutive failures before giving up; 0 = never reconnect */
+  unsigned backoff_initial_ms = 250;
+  unsigned backoff_max_ms = 8000;
+  unsigned connect_timeout_s = 10;
+  unsigned max_pending_frames = 100; /* audio is dropped beyond this backlog (≈2 s of 20 ms frames) */
+};
+
+struct RealtimeClientCallbacks {
+  std::function<void(ConnectionState state, const std::string &detail)> on_state;
+  std::function<void(ServerEvent &event)> on_event;
+  /* The server sent something that is not a JSON event. */
+  std::function<void(const std::string &detail)> on_protocol_error;
+  /* The session cannot go on: bad credentials, refused first connection, reconnects exhausted. */
+  std::function<void(guint http_status, const std::string &detail)> on_fatal;
+};
+
+/* One entry of the conversation so far, as text. */
+struct HistoryEntry {
+  enum class Role { User, Assistant } role;
+  std::string text;
+};
+
+class RealtimeClient {
+ public:
+  RealtimeClient(std::shared_ptr<net::NetThread> thread, ConnectOptions options,
+      SessionConfig session, RealtimeClientCallbacks callbacks);
+  ~RealtimeClient();
+
+  void start();
+  /* Closes the session; no callback runs after it returns. */
+  void stop();
+
+  /* Sends a client event (text of one JSON event). Dropped, and counted, when not connected. */
+  void send(std::string event_text);
+  /* Sends caller audio; returns false (and counts a drop) when not connected or backlogged. */
+  bool send_audio(const uint8_t *audio, size_t size);
+  /* Changes the session; sent at once when connected, and on every reconnect. */
+  void update_session(const SessionConfig &session);
+
+  /* What was said, for restoring context after a reconnect (bounded, oldest dropped first). */
+  void add_history(HistoryEntry::Role role, const std::string &text);
+  std::deque<HistoryEntry> history() const;
+
+  ConnectionState state() const { return state_.load(); }
+  guint64 audio_frames_dropped() const { return audio_dropped_.load(); }
+  guint64 events_dropped() const;
+  int reconnects() const { return reconnects_.load(); }
+
+ private:
+  void connect_now();            /* network thread */
+  void on_open();                /* network thread */
+  void on_message(std::string text);
+  void on_connect_failed(guint status, std::string message);
+  void on_closed(gushort code, std::string reason);
+  void schedule_reconnect(const std::string &why);
+  void set_state(ConnectionState state, const std::string &detail);
+  std::string connect_url() const;
+
+  std::shared_ptr<net::NetThread> thread_;
+  ConnectOptions options_;
+  RealtimeClientCallbacks callbacks_;
+  std::unique_ptr<net::WebSocketClient> socket_;
+
+  mutable std::mutex lock_;       /* guards session_, history_ */
+  SessionConfig session_;
+  std::deque<HistoryEntry> history_;
+  size_t history_chars_ = 0;
+
+  std::atomic<ConnectionState> state_{ConnectionState::Disconnected};
+  std::atomic<guint64> audio_dropped_{0};
+  std::atomic<int> reconnects_{0};
+  /* Network-thread only. */
+  bool ever_connected_ = false;
+  bool stopping_ = false;
+  int failed_attempts_ = 0;
+  guint reconnect_timer_ = 0;
+  bool session_expired_ = false;
+};
+
+}  // namespace clawvoice::realtime

@@ -1,0 +1,2 @@
+#include "realtime/schema_validator.h"
+// Implementation in progress.
