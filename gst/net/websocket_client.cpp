@@ -175,7 +175,8 @@ void WebSocketClient::send_text(std::string text)
   }
   pending_.fetch_add(1);
   std::shared_ptr<State> state = state_;
-  thread_->invoke([this, state, text = std::move(text)]() {
+  gint64 queued_at = g_get_monotonic_time();
+  thread_->invoke([this, state, queued_at, text = std::move(text)]() {
     if (!state->owner)
       return;   /* the owner is gone; its counters with it */
     pending_.fetch_sub(1);
@@ -185,6 +186,7 @@ void WebSocketClient::send_text(std::string text)
       return;
     }
     soup_websocket_connection_send_text(state->connection, text.c_str());
+    send_delay_.add(g_get_monotonic_time() - queued_at);
   });
 }
 

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/latency_stats.h"
 #include "net/net_thread.h"
 
 namespace clawvoice::net {
@@ -50,6 +51,8 @@ class WebSocketClient {
   /* Frames queued for sending but not yet handed to the socket. */
   guint pending_frames() const { return pending_.load(); }
   guint64 frames_dropped() const { return dropped_.load(); }
+  /* Time from send_text() to the frame being handed to the socket, for stats and benchmarks. */
+  const LatencyStats &send_delay() const { return send_delay_; }
 
   struct State;   /* libsoup side, network thread only (public for the C callbacks) */
 
@@ -59,6 +62,7 @@ class WebSocketClient {
   std::atomic<bool> open_{false};
   std::atomic<guint> pending_{0};
   std::atomic<guint64> dropped_{0};
+  LatencyStats send_delay_;
 };
 
 }  // namespace clawvoice::net

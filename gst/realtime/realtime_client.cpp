@@ -223,11 +223,13 @@ bool RealtimeClient::send_audio(const uint8_t *audio, size_t size)
   return true;
 }
 
-void RealtimeClient::update_session(const SessionConfig &session)
+void RealtimeClient::modify_session(const std::function<void(SessionConfig &)> &change)
 {
+  SessionConfig session;
   {
     std::lock_guard<std::mutex> lock(lock_);
-    session_ = session;
+    change(session_);
+    session = session_;
   }
   if (state_.load() == ConnectionState::Connected)
     send(build_session_update(session, "cv_session"));

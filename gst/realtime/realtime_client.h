@@ -63,7 +63,7 @@ class RealtimeClient {
   /* Sends caller audio; returns false (and counts a drop) when not connected or backlogged. */
   bool send_audio(const uint8_t *audio, size_t size);
   /* Changes the session; sent at once when connected, and on every reconnect. */
-  void update_session(const SessionConfig &session);
+  void modify_session(const std::function<void(SessionConfig &)> &change);
 
   /* What was said, for restoring context after a reconnect (bounded, oldest dropped first). */
   void add_history(HistoryEntry::Role role, const std::string &text);
@@ -73,6 +73,8 @@ class RealtimeClient {
   guint64 audio_frames_dropped() const { return audio_dropped_.load(); }
   guint64 events_dropped() const;
   int reconnects() const { return reconnects_.load(); }
+  /* Delay from send()/send_audio() to the socket (µs percentiles), for stats and benchmarks. */
+  gint64 send_delay_percentile(double p) const { return socket_ ? socket_->send_delay().percentile(p) : 0; }
 
  private:
   void connect_now();            /* network thread */

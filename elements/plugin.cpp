@@ -1,0 +1,19 @@
+/* clawvoice — the GStreamer plugin: a real-time voice for a personal AI agent. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/gst.h>
+
+#include "realtimesink/gstrealtimesink.h"
+
+static gboolean plugin_init(GstPlugin *plugin)
+{
+  gboolean ok = FALSE;
+  ok |= GST_ELEMENT_REGISTER(realtimesink, plugin);
+  return ok;
+}
+
+GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, clawvoice,
+    "Real-time voice for an AI agent: OpenAI Realtime API, agent tool relay, telephony bridges",
+    plugin_init, VERSION, GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)
