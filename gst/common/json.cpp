@@ -118,9 +118,9 @@ JsonArray *get_array(JsonObject *o, const char *member)
 
 ObjectPtr copy_object(JsonObject *o)
 {
-  NodePtr wrapped(json_node_init_object(json_node_alloc(), o));
-  NodePtr copy(json_node_copy(wrapped.get()));
-  return ObjectPtr(json_object_ref(json_node_get_object(copy.get())));
+  /* json_node_copy() only takes a reference to an object node's JsonObject (json-glib 1.6), so a
+   * real deep copy goes through text: simple, and these objects are small. */
+  return parse_object(to_string(o));
 }
 
 }  // namespace clawvoice::json
