@@ -43,6 +43,9 @@ struct Options {
   std::function<Reply(const UserTurn &)> on_user_turn;
   std::function<Reply(const std::string &call_id, const std::string &output)> on_tool_output;
   std::function<std::string(const UserTurn &)> transcribe;   /* default: "(N.N seconds of speech)" */
+  /* Shortcuts for the default behaviour (used by the `clawvoice-sim` program): */
+  std::string reply_text;   /* every default spoken reply says this (empty = built-in phrases) */
+  bool tool_calls = true;   /* false: the default never calls a tool, it always speaks */
 };
 
 /* One client event as received (after validation), for tests to inspect. */
@@ -94,6 +97,9 @@ class RealtimeSimulator {
   int64_t input_audio_ms() const;   /* total caller audio received, all connections */
   /* The JSON text of the effective session of the most recent connection. */
   std::string current_session_json() const;
+  /* The JSON array of the conversation items of the most recent connection, in order (audio
+   * bytes are not kept; transcripts and texts are). */
+  std::string conversation_json() const;
 
  private:
   struct Impl;

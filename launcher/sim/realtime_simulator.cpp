@@ -1,0 +1,449 @@
+/* RealtimeSimulator: the HTTP/WebSocket server on its own thread and GMainContext, the door
+ * (authentication, beta clients), the open connections, and the thread-safe public API. */
+#include "realtime_simulator.h"
+
+#include "sim_recorder.h"
+#include "sim_session.h"
+#include "speech_synth.h"
+
+#include <libsoup/soup.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <future>
+#include <mutex>
+#include <thread>
+
+namespace clawvoice::sim {
+
+static const char kPath[] = "/v1/realtime";
+static const char kBadKeyBody[] =
+    "{\"error\":{\"message\":\"Incorrect API key provided.\",\"type\":\"invalid_request_error\","
+    "\"code\":\"invalid_api_key\",\"param\":null}}";
+
+struct RealtimeSimulator::Impl {
+  explicit Impl(Options o) : options(std::move(o)) {}
+
+  Options options;
+  Recorder recorder;
+  SpeechSynthesizer synth;
+  SimEnvironment env{options, recorder, synth, {-1}};
+
+  std::thread thread;
+  GMainContext *context = nullptr;
+  GMainLoop *loop = nullptr;
+  std::atomic<unsigned> port{0};
+  bool running = false;   /* start() / stop() are called from one thread */
+
+  /* Loop thread only. */
+  SoupServer *server = nullptr;
+  std::vector<std::unique_ptr<SimSession>> sessions;
+  int next_connection = 1;
+
+  bool start(std::string *error);
+  void stop();
+  void run(std::promise<std::string> *started);
+  bool listen(std::string *error);
+  void teardown();
+  void drain(gint64 max_us, const std::function<bool()> &done);
+  void invoke(std::function<void()> fn);
+  void each_open_session(const std::function<void(SimSession &)> &fn);
+  bool authorised(SoupServerMessage *msg) const;
+  void accept(SoupServerMessage *msg, SoupWebsocketConnection *conn);
+  void session_closed(SimSession *session);
+
+  static void on_early(SoupServer *server, SoupServerMessage *msg, const char *path,
+                       GHashTable *query, gpointer data);
+  static void on_websocket(SoupServer *server, SoupServerMessage *msg, const char *path,
+                           SoupWebsocketConnection *conn, gpointer data);
+};
+
+/* ---- lifecycle ---------------------------------------------------------------------------- */
+
+bool RealtimeSimulator::Impl::start(std::string *error)
+{
+  if (running)
+    return true;
+  context = g_main_context_new();
+  loop = g_main_loop_new(context, FALSE);
+  std::promise<std::string> started;
+  std::future<std::string> result = started.get_future();
+  thread = std::thread([this, &started] { run(&started); });
+  std::string failure = result.get();
+  if (!failure.empty()) {
+    thread.join();
+    g_main_loop_unref(loop);
+    g_main_context_unref(context);
+    loop = nullptr;
+    context = nullptr;
+    if (error)
+      *error = failure;
+    return false;
+  }
+  running = true;
+  return true;
+}
+
+void RealtimeSimulator::Impl::run(std::promise<std::string> *started)
+{
+  g_main_context_push_thread_default(context);
+  std::string failure;
+  if (!listen(&failure)) {
+    teardown();
+    g_main_context_pop_thread_default(context);
+    started->set_value(failure.empty() ? "listen failed" : failure);
+    return;
+  }
+  started->set_value("");
+  g_main_loop_run(loop);
+  teardown();
+  g_main_context_pop_thread_default(context);
+}
+
+void RealtimeSimulator::Impl::stop()
+{
+  if (!running)
+    return;
+  g_main_loop_quit(loop);   /* thread-safe: wakes the context */
+  thread.join();
+  g_main_loop_unref(loop);
+  g_main_context_unref(context);
+  loop = nullptr;
+  context = nullptr;
+  running = false;
+}
+
+static GInetAddress *address_for(const std::string &host)
+{
+  if (host == "localhost")
+    return g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+  return g_inet_address_new_from_string(host.c_str());
+}
+
+bool RealtimeSimulator::Impl::listen(std::string *error)
+{
+  server = soup_server_new("server-header", "clawvoice-sim ", nullptr);
+  soup_server_add_early_handler(server, kPath, on_early, this, nullptr);
+  char *protocols[] = {(char *) "realtime", nullptr};
+  soup_server_add_websocket_handler(server, kPath, nullptr, protocols, on_websocket, this,
+                                    nullptr);
+  GInetAddress *inet = address_for(options.host);
+  if (!inet) {
+    *error = "not an IP address: " + options.host;
+    return false;
+  }
+  GSocketAddress *address = g_inet_socket_address_new(inet, (guint16) options.port);
+  g_object_unref(inet);
+  GError *err = nullptr;
+  gboolean ok = soup_server_listen(server, address, (SoupServerListenOptions) 0, &err);
+  g_object_unref(address);
+  if (!ok) {
+    *error = std::string("cannot listen on ") + options.host + ":" +
+             std::to_string(options.port) + ": " + (err ? err->message : "?");
+    g_clear_error(&err);
+    return false;
+  }
+  GSList *listeners = soup_server_get_listeners(server);
+  if (listeners) {
+    GSocketAddress *local = g_socket_get_local_address(G_SOCKET(listeners->data), nullptr);
+    if (local) {
+      port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
+      g_object_unref(local);
+    }
+  }
+  g_slist_free(listeners);
+  return true;
+}
+
+/* Runs on the loop thread after the loop quit: close every connection, let the close frames and
+ * any synthesis in flight finish, then free the server. */
+void RealtimeSimulator::Impl::teardown()
+{
+  for (auto &session : sessions)
+    session->shutdown();
+  drain(500 * 1000, [this] { return sessions.empty() && synth.pending() == 0; });
+  sessions.clear();
+  drain(10 * G_USEC_PER_SEC, [this] { return synth.pending() == 0; });
+  if (server) {
+    soup_server_disconnect(server);
+    g_clear_object(&server);
+  }
+  drain(50 * 1000, [] { return false; });
+}
+
+void RealtimeSimulator::Impl::drain(gint64 max_us, const std::function<bool()> &done)
+{
+  const gint64 end = g_get_monotonic_time() + max_us;
+  while (!done() && g_get_monotonic_time() < end) {
+    if (!g_main_context_iteration(context, FALSE))
+      g_usleep(1000);
+  }
+}
+
+/* ---- running code on the loop ------------------------------------------------------------- */
+
+namespace {
+
+struct Call {
+  std::function<void()> fn;
+  std::mutex lock;
+  std::condition_variable cv;
+  bool done = false;
+};
+
+gboolean call_run(gpointer data)
+{
+  (*static_cast<std::shared_ptr<Call> *>(data))->fn();
+  return G_SOURCE_REMOVE;
+}
+
+void call_done(gpointer data)
+{
+  auto *call = static_cast<std::shared_ptr<Call> *>(data);
+  {
+    std::lock_guard<std::mutex> guard((*call)->lock);
+    (*call)->done = true;
+  }
+  (*call)->cv.notify_all();
+  delete call;
+}
+
+}  // namespace
+
+/* Runs @fn on the loop thread and waits for it (directly when already there). */
+void RealtimeSimulator::Impl::invoke(std::function<void()> fn)
+{
+  if (!running)
+    return;
+  auto call = std::make_shared<Call>();
+  call->fn = std::move(fn);
+  g_main_context_invoke_full(context, G_PRIORITY_DEFAULT, call_run,
+                             new std::shared_ptr<Call>(call), call_done);
+  std::unique_lock<std::mutex> guard(call->lock);
+  call->cv.wait(guard, [&] { return call->done; });
+}
+
+void RealtimeSimulator::Impl::each_open_session(const std::function<void(SimSession &)> &fn)
+{
+  invoke([this, &fn] {
+    for (auto &session : sessions)
+      if (session->is_open())
+        fn(*session);
+  });
+}
+
+/* ---- the door ----------------------------------------------------------------------------- */
+
+static std::string bearer_key(SoupMessageHeaders *headers)
+{
+  const char *auth = soup_message_headers_get_one(headers, "Authorization");
+  if (auth && g_ascii_strncasecmp(auth, "Bearer ", 7) == 0) {
+    g_autofree char *key = g_strstrip(g_strdup(auth + 7));
+    if (*key)
+      return key;
+  }
+  /* Browsers cannot set headers: the key rides in a subprotocol. */
+  const char *protocols = soup_message_headers_get_list(headers, "Sec-WebSocket-Protocol");
+  static const char prefix[] = "openai-insecure-api-key.";
+  g_auto(GStrv) list = g_strsplit(protocols ? protocols : "", ",", -1);
+  for (char **p = list; *p; p++) {
+    char *proto = g_strstrip(*p);
+    if (g_str_has_prefix(proto, prefix))
+      return proto + strlen(prefix);
+  }
+  return "";
+}
+
+bool RealtimeSimulator::Impl::authorised(SoupServerMessage *msg) const
+{
+  std::string key = bearer_key(soup_server_message_get_request_headers(msg));
+  return !key.empty() && (options.api_key.empty() || key == options.api_key);
+}
+
+void RealtimeSimulator::Impl::on_early(SoupServer *server, SoupServerMessage *msg,
+                                       const char *path, GHashTable *query, gpointer data)
+{
+  auto *self = static_cast<Impl *>(data);
+  if (self->authorised(msg))
+    return;
+  /* Never echo the key back. */
+  soup_server_message_set_status(msg, SOUP_STATUS_UNAUTHORIZED, nullptr);
+  soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_STATIC, kBadKeyBody,
+                                   strlen(kBadKeyBody));
+}
+
+void RealtimeSimulator::Impl::on_websocket(SoupServer *server, SoupServerMessage *msg,
+                                           const char *path, SoupWebsocketConnection *conn,
+                                           gpointer data)
+{
+  static_cast<Impl *>(data)->accept(msg, conn);
+}
+
+/* The TCP socket under an accepted WebSocket (libsoup hangs it on the stolen stream). */
+static GSocket *socket_of(SoupWebsocketConnection *conn)
+{
+  GIOStream *stream = soup_websocket_connection_get_io_stream(conn);
+  if (G_IS_SOCKET_CONNECTION(stream))
+    return g_socket_connection_get_socket(G_SOCKET_CONNECTION(stream));
+  gpointer socket = g_object_get_data(G_OBJECT(stream), "GSocket");
+  return socket && G_IS_SOCKET(socket) ? G_SOCKET(socket) : nullptr;
+}
+
+void RealtimeSimulator::Impl::accept(SoupServerMessage *msg, SoupWebsocketConnection *conn)
+{
+  ConnectionInfo info;
+  info.number = next_connection++;
+  if (const char *query = g_uri_get_query(soup_server_message_get_uri(msg))) {
+    GHashTable *params = soup_form_decode(query);
+    if (auto *model = (const char *) g_hash_table_lookup(params, "model"))
+      info.model = model;
+    if (auto *call_id = (const char *) g_hash_table_lookup(params, "call_id"))
+      info.call_id = call_id;
+    g_hash_table_unref(params);
+  }
+  const char *beta = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+                                                  "OpenAI-Beta");
+  info.beta = beta && strstr(beta, "realtime=v1");
+  info.socket = socket_of(conn);
+  recorder.connection_opened();
+  auto session = std::make_unique<SimSession>(env, conn, std::move(info),
+                                              [this](SimSession *s) { session_closed(s); });
+  SimSession *raw = session.get();
+  sessions.push_back(std::move(session));
+  raw->open();
+}
+
+/* Called from the session's "closed" handler: free it from an idle, off its own stack. */
+void RealtimeSimulator::Impl::session_closed(SimSession *session)
+{
+  recorder.connection_closed();
+  struct Erase {
+    Impl *self;
+    SimSession *session;
+  };
+  GSource *idle = g_idle_source_new();
+  g_source_set_callback(
+      idle,
+      [](gpointer data) -> gboolean {
+        auto *e = static_cast<Erase *>(data);
+        auto &list = e->self->sessions;
+        for (auto it = list.begin(); it != list.end(); ++it) {
+          if (it->get() == e->session) {
+            list.erase(it);
+            break;
+          }
+        }
+        return G_SOURCE_REMOVE;
+      },
+      new Erase{this, session}, [](gpointer data) { delete static_cast<Erase *>(data); });
+  g_source_attach(idle, context);
+  g_source_unref(idle);
+}
+
+/* ---- public API --------------------------------------------------------------------------- */
+
+RealtimeSimulator::RealtimeSimulator(Options options)
+    : impl_(std::make_unique<Impl>(std::move(options)))
+{
+}
+
+RealtimeSimulator::~RealtimeSimulator()
+{
+  stop();
+}
+
+bool RealtimeSimulator::start(std::string *error)
+{
+  return impl_->start(error);
+}
+
+void RealtimeSimulator::stop()
+{
+  impl_->stop();
+}
+
+unsigned RealtimeSimulator::port() const
+{
+  return impl_->port.load();
+}
+
+std::string RealtimeSimulator::url() const
+{
+  return "ws://" + impl_->options.host + ":" + std::to_string(port()) + kPath;
+}
+
+void RealtimeSimulator::close_next_reply_after_ms(int64_t ms)
+{
+  impl_->env.close_next_reply_after_ms = ms < 0 ? -1 : ms;   /* negative: disarm */
+}
+
+void RealtimeSimulator::send_error_event(const std::string &code, const std::string &message)
+{
+  ErrorInfo error;
+  error.type = g_str_has_prefix(code.c_str(), "server") ? "server_error" : "invalid_request_error";
+  error.code = code;
+  error.message = message;
+  impl_->each_open_session([&](SimSession &s) { s.send_error(error); });
+}
+
+void RealtimeSimulator::send_raw_text(const std::string &text)
+{
+  impl_->each_open_session([&](SimSession &s) { s.send_raw(text); });
+}
+
+void RealtimeSimulator::expire_sessions_now()
+{
+  impl_->each_open_session([](SimSession &s) { s.expire(); });
+}
+
+void RealtimeSimulator::drop_all_connections()
+{
+  impl_->each_open_session([](SimSession &s) { s.drop(); });
+}
+
+std::vector<ReceivedEvent> RealtimeSimulator::received_events() const
+{
+  return impl_->recorder.received_events();
+}
+
+std::vector<Truncation> RealtimeSimulator::truncations() const
+{
+  return impl_->recorder.truncations();
+}
+
+std::vector<ErrorSent> RealtimeSimulator::errors_sent() const
+{
+  return impl_->recorder.errors_sent();
+}
+
+std::vector<UserTurn> RealtimeSimulator::user_turns() const
+{
+  return impl_->recorder.user_turns();
+}
+
+int RealtimeSimulator::connections_accepted() const
+{
+  return impl_->recorder.connections_accepted();
+}
+
+int RealtimeSimulator::connections_open() const
+{
+  return impl_->recorder.connections_open();
+}
+
+int64_t RealtimeSimulator::input_audio_ms() const
+{
+  return impl_->recorder.input_audio_ms();
+}
+
+std::string RealtimeSimulator::current_session_json() const
+{
+  return impl_->recorder.session_json();
+}
+
+std::string RealtimeSimulator::conversation_json() const
+{
+  return impl_->recorder.conversation_json();
+}
+
+}  // namespace clawvoice::sim
