@@ -38,8 +38,9 @@ struct Options {
   unsigned delta_ms = 200;               /* audio per response.output_audio.delta */
   unsigned response_delay_ms = 150;      /* "thinking" time before the first delta */
   std::string default_voice = "marin";
-  /* The model's behaviour. Defaults: a turn in a session with tools calls the first tool with a
-   * description of the turn; a turn without tools, or a function_call_output, gets a spoken reply. */
+  /* The model's behaviour, called on the simulator's thread (keep them quick). Defaults: a turn
+   * in a session with tools calls the first tool with a description of the turn; a turn without
+   * tools, or a function_call_output, gets a spoken reply (see reply_policy.h). */
   std::function<Reply(const UserTurn &)> on_user_turn;
   std::function<Reply(const std::string &call_id, const std::string &output)> on_tool_output;
   std::function<std::string(const UserTurn &)> transcribe;   /* default: "(N.N seconds of speech)" */

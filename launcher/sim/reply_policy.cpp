@@ -106,8 +106,11 @@ std::string speakable_tool_output(const std::string &output)
 Reply default_reply_to_tool_output(const Options &options, const std::string &output)
 {
   std::string text = speakable_tool_output(output);
-  if (text.size() > 400)
-    text = text.substr(0, 400);
+  if (g_utf8_validate(text.c_str(), (gssize) text.size(), nullptr) &&
+      g_utf8_strlen(text.c_str(), -1) > 400) {
+    g_autofree char *head = g_utf8_substring(text.c_str(), 0, 400);   /* whole characters */
+    text = head;
+  }
   return speak("Here is the answer. " + text);
 }
 
