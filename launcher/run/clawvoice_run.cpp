@@ -235,8 +235,8 @@ int main(int argc, char **argv)
 
   if (run.print_messages && run.have_cost)
     printf("cost: $%.4f for %d response%s\n", run.total_cost, run.responses, run.responses == 1 ? "" : "s");
+  fflush(stdout);
   if (run.exit_code == EXIT_EOS)
     fprintf(stderr, "clawvoice-run: done (EOS)\n");
-  fflush(stdout);
   return run.exit_code;
 }
