@@ -263,6 +263,20 @@ static std::vector<realtime::ToolDefinition> query_tools(GstRealtimeSink *self)
 
 /* ---- Connection lifecycle ---- */
 
+/* The connection dropped: whatever response or turn was in progress died with it. Audio already
+ * received still plays out; the restored session starts from a quiet conversation. */
+static void forget_turn_state(Private *p)
+{
+  std::lock_guard<std::mutex> lock(p->lock);
+  if (!p->current_item_id.empty())
+    p->playout.finish_item(p->current_item_id);
+  p->response_active = p->response_requested = p->response_create_pending = false;
+  p->speech_active = p->awaiting_server_response = false;
+  /* Calls still running in executors cannot be answered on the new session (unknown call ids). */
+  p->outstanding_calls.clear();
+  p->uncommitted_ms = 0;
+}
+
 static gboolean gst_realtime_sink_start(GstRealtimeSink *self)
 {
   Private *p = self->priv;
@@ -308,6 +322,8 @@ static gboolean gst_realtime_sink_start(GstRealtimeSink *self)
   realtime::RealtimeClientCallbacks callbacks;
   callbacks.on_state = [self](realtime::ConnectionState state, const std::string &detail) {
     GST_INFO_OBJECT(self, "connection %s %s", realtime::connection_state_name(state), detail.c_str());
+    if (state == realtime::ConnectionState::Reconnecting)
+      forget_turn_state(self->priv);
     int reconnects = self->priv->client ? self->priv->client->reconnects() : 0;
     post_message(self, gst_structure_new(CLAWVOICE_MESSAGE_CONNECTION,
         "state", G_TYPE_STRING, realtime::connection_state_name(state),
@@ -545,13 +561,15 @@ static bool conversation_finished(Private *p, gint64 now, bool *timed_out)
     *timed_out = true;
     return true;
   }
-  bool connected = p->client && p->client->state() == realtime::ConnectionState::Connected;
+  realtime::ConnectionState state = p->client ? p->client->state() : realtime::ConnectionState::Failed;
+  if (state == realtime::ConnectionState::Failed || state == realtime::ConnectionState::Disconnected)
+    return p->playout.empty();   /* nobody will answer any more (an error was posted) */
+  if (state != realtime::ConnectionState::Connected)
+    return false;                /* (re)connecting: the reply may still come */
   bool busy = p->response_active || p->response_requested || p->response_create_pending ||
       p->speech_active || p->awaiting_server_response || !p->outstanding_calls.empty() ||
       !p->pending_tool_calls.empty() || !p->pending_injects.empty();
-  if (connected && (busy || now < p->eos_settle_until))
-    return false;
-  return p->playout.empty();
+  return !busy && now >= p->eos_settle_until && p->playout.empty();
 }
 
 static void gst_realtime_sink_loop(GstRealtimeSink *self)

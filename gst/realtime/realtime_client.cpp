@@ -71,6 +71,10 @@ void RealtimeClient::stop()
 {
   if (!socket_)
     return;
+  {
+    std::lock_guard<std::mutex> lock(lock_);
+    backlog_.clear();
+  }
   thread_->invoke_sync([this]() {
     stopping_ = true;
     thread_->cancel_timer(reconnect_timer_);
@@ -106,16 +110,25 @@ void RealtimeClient::on_open()
     session = session_;
     history = history_;
   }
-  /* The WebSocket keeps order: the server applies the session before anything we send after it. */
-  socket_->send_text(build_session_update(session, "cv_session"));
-  if (restoring) {
-    for (const HistoryEntry &entry : history) {
-      socket_->send_text(entry.role == HistoryEntry::Role::User
-                             ? build_user_text_item(entry.text, "cv_restore")
-                             : build_assistant_text_item(entry.text, "cv_restore"));
+  /* The WebSocket keeps order: the server applies the session before anything we send after it.
+   * What was held while connecting goes last, under the lock, so nothing overtakes it. */
+  {
+    std::lock_guard<std::mutex> lock(lock_);
+    socket_->send_text(build_session_update(session, "cv_session"));
+    if (restoring) {
+      for (const HistoryEntry &entry : history) {
+        socket_->send_text(entry.role == HistoryEntry::Role::User
+                               ? build_user_text_item(entry.text, "cv_restore")
+                               : build_assistant_text_item(entry.text, "cv_restore"));
+      }
     }
-    reconnects_.fetch_add(1);
+    for (std::string &held : backlog_)
+      socket_->send_text(std::move(held));
+    backlog_.clear();
+    state_.store(ConnectionState::Connected);
   }
+  if (restoring)
+    reconnects_.fetch_add(1);
   set_state(ConnectionState::Connected, restoring ? "reconnected" : "");
 }
 
@@ -206,20 +219,36 @@ void RealtimeClient::set_state(ConnectionState state, const std::string &detail)
     callbacks_.on_state(state, detail);
 }
 
+bool RealtimeClient::send_or_hold(std::string event_text)
+{
+  std::lock_guard<std::mutex> lock(lock_);
+  if (!socket_)
+    return false;
+  ConnectionState state = state_.load();
+  if (state == ConnectionState::Connected) {
+    socket_->send_text(std::move(event_text));
+    return true;
+  }
+  if ((state == ConnectionState::Connecting || state == ConnectionState::Reconnecting) &&
+      backlog_.size() < options_.max_backlog_events) {
+    backlog_.push_back(std::move(event_text));
+    return true;
+  }
+  return false;
+}
+
 void RealtimeClient::send(std::string event_text)
 {
-  if (socket_)
-    socket_->send_text(std::move(event_text));
+  send_or_hold(std::move(event_text));
 }
 
 bool RealtimeClient::send_audio(const uint8_t *audio, size_t size)
 {
-  if (!socket_ || state_.load() != ConnectionState::Connected ||
-      socket_->pending_frames() > options_.max_pending_frames) {
+  if (!socket_ || socket_->pending_frames() > options_.max_pending_frames ||
+      !send_or_hold(build_input_audio_append(audio, size))) {
     audio_dropped_.fetch_add(1);
     return false;
   }
-  socket_->send_text(build_input_audio_append(audio, size));
   return true;
 }
 

@@ -30,7 +30,8 @@ struct ConnectOptions {
   unsigned backoff_initial_ms = 250;
   unsigned backoff_max_ms = 8000;
   unsigned connect_timeout_s = 10;
-  unsigned max_pending_frames = 100; /* audio is dropped beyond this backlog (≈2 s of 20 ms frames) */
+  unsigned max_pending_frames = 100; /* audio is dropped beyond this socket backlog (≈2 s of 20 ms frames) */
+  unsigned max_backlog_events = 500; /* held while (re)connecting (≈10 s of 20 ms frames), then sent */
 };
 
 struct RealtimeClientCallbacks {
@@ -58,9 +59,10 @@ class RealtimeClient {
   /* Closes the session; no callback runs after it returns. */
   void stop();
 
-  /* Sends a client event (text of one JSON event). Dropped, and counted, when not connected. */
+  /* Sends a client event (text of one JSON event). While (re)connecting it is held, up to
+   * max_backlog_events, and sent once the session is configured again; beyond that it is dropped. */
   void send(std::string event_text);
-  /* Sends caller audio; returns false (and counts a drop) when not connected or backlogged. */
+  /* Sends caller audio the same way; returns false (and counts a drop) when it had to be dropped. */
   bool send_audio(const uint8_t *audio, size_t size);
   /* Changes the session; sent at once when connected, and on every reconnect. */
   void modify_session(const std::function<void(SessionConfig &)> &change);
@@ -91,7 +93,10 @@ class RealtimeClient {
   RealtimeClientCallbacks callbacks_;
   std::unique_ptr<net::WebSocketClient> socket_;
 
-  mutable std::mutex lock_;       /* guards session_, history_ */
+  bool send_or_hold(std::string event_text);
+
+  mutable std::mutex lock_;       /* guards session_, history_, backlog_ and changes of state_ */
+  std::deque<std::string> backlog_;
   SessionConfig session_;
   std::deque<HistoryEntry> history_;
   size_t history_chars_ = 0;

@@ -76,10 +76,9 @@ static void add_audio(JsonBuilder *b, const SessionConfig &c)
   json_builder_begin_object(b);
   if (!c.sideband)   /* OpenAI negotiates the codec of a call it carries itself */
     add_format(b, c.input_format);
-  json_builder_set_member_name(b, "transcription");
-  if (c.transcription_model.empty()) {
-    json_builder_add_null_value(b);
-  } else {
+  /* Unset options are left out rather than sent as null: the schema does not allow null here. */
+  if (!c.transcription_model.empty()) {
+    json_builder_set_member_name(b, "transcription");
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "model");
     json_builder_add_string_value(b, c.transcription_model.c_str());
@@ -89,10 +88,8 @@ static void add_audio(JsonBuilder *b, const SessionConfig &c)
     }
     json_builder_end_object(b);
   }
-  json_builder_set_member_name(b, "noise_reduction");
-  if (c.noise_reduction.empty()) {
-    json_builder_add_null_value(b);
-  } else {
+  if (!c.noise_reduction.empty()) {
+    json_builder_set_member_name(b, "noise_reduction");
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "type");
     json_builder_add_string_value(b, c.noise_reduction.c_str());
