@@ -16,7 +16,7 @@ build=${CLAWVOICE_BUILD_DIR:-$root/build}
 export CLAWVOICE_BUILD_DIR=$build
 out=${CLAWVOICE_DEMO_OUT:-$build/demo}
 
-# shellcheck source=deps.sh
+# shellcheck source=scripts/deps.sh
 source scripts/deps.sh
 clawvoice_install_deps
 bash scripts/build.sh
@@ -25,7 +25,7 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 rm -f "$out/reply.wav"
 
-# shellcheck source=sim.sh
+# shellcheck source=scripts/sim.sh
 source scripts/sim.sh
 trap sim_stop EXIT
 trap 'exit 130' INT TERM

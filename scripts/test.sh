@@ -9,11 +9,11 @@
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$root"
+cd "$root" || exit 1
 build=${CLAWVOICE_BUILD_DIR:-$root/build}
 export CLAWVOICE_BUILD_DIR=$build
 
-# shellcheck source=deps.sh
+# shellcheck source=scripts/deps.sh
 source scripts/deps.sh
 clawvoice_install_deps || { echo "test: installing packages failed"; exit 1; }
 bash scripts/build.sh || { echo "test: the build failed"; exit 1; }

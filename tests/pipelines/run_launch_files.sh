@@ -15,7 +15,7 @@ min_seconds=1.0
 min_rms=0.01          # espeak-ng speech measures ~0.08; digital silence 0
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/clawvoice-launch.XXXXXX")
-# shellcheck source=../../scripts/sim.sh
+# shellcheck source=scripts/sim.sh
 source "$src/scripts/sim.sh"
 cleanup() {
   sim_stop
