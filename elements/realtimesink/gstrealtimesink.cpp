@@ -584,10 +584,10 @@ static void gst_realtime_sink_loop(GstRealtimeSink *self)
   GstClockTime base = gst_element_get_base_time(GST_ELEMENT(self));
 
   std::unique_lock<std::mutex> lock(p->lock);
-  if (p->flushing) {
+  if (p->flushing || !p->playing) {
     lock.unlock();
     gst_object_unref(clock);
-    gst_pad_pause_task(self->srcpad);
+    gst_pad_pause_task(self->srcpad);   /* from the task itself: never waits */
     return;
   }
   if (!p->streams_started) {
@@ -613,7 +613,7 @@ static void gst_realtime_sink_loop(GstRealtimeSink *self)
   gst_clock_id_unref(id);
   p->output_clock_id = nullptr;
   gst_object_unref(clock);
-  if (waited == GST_CLOCK_UNSCHEDULED || p->flushing)
+  if (waited == GST_CLOCK_UNSCHEDULED || p->flushing || !p->playing)
     return;
 
   GstClockTime ts = p->next_ts;
@@ -981,16 +981,20 @@ static GstStateChangeReturn gst_realtime_sink_change_state(GstElement *element, 
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       ret = GST_STATE_CHANGE_NO_PREROLL;   /* live: nothing to preroll */
       break;
-    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING: {
+      std::lock_guard<std::mutex> lock(p->lock);
+      p->playing = true;
       gst_pad_start_task(self->srcpad, (GstTaskFunction) gst_realtime_sink_loop, self, nullptr);
       break;
+    }
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED: {
-      {
-        std::lock_guard<std::mutex> lock(p->lock);
-        if (p->output_clock_id)
-          gst_clock_id_unschedule(p->output_clock_id);
-      }
-      gst_pad_pause_task(self->srcpad);
+      /* Like a live basesrc: only wake the task. It may be blocked pushing into a sink that is
+       * prerolling in PAUSED, so waiting for it here (gst_pad_pause_task) would deadlock; it pauses
+       * itself, and PAUSED→READY flushes it out of any push. */
+      std::lock_guard<std::mutex> lock(p->lock);
+      p->playing = false;
+      if (p->output_clock_id)
+        gst_clock_id_unschedule(p->output_clock_id);
       ret = GST_STATE_CHANGE_NO_PREROLL;
       break;
     }

@@ -84,6 +84,7 @@ struct Private {
   GstClockTime next_ts = GST_CLOCK_TIME_NONE;
   GstClockID output_clock_id = nullptr;
   bool flushing = true;
+  bool playing = false;          /* the task runs only in PLAYING and pauses itself otherwise */
   bool need_discont = true;
   bool streams_started = false;
   bool output_eos_sent = false;
