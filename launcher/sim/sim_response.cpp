@@ -57,7 +57,7 @@ void SimResponse::start()
     }
   }
   audio_ready_ = !cancellable_;
-  schedule(plan_.response_delay_ms, false);
+  schedule(plan_.response_delay_ms);
 }
 
 void SimResponse::on_synthesised(std::vector<int16_t> pcm)
@@ -147,7 +147,7 @@ void SimResponse::begin_message()
   const size_t chunk = plan_.format.rate() * plan_.delta_ms / 1000;
   chunks_total_ = text ? (words_.size() + 3) / 4 : (pcm_.size() + chunk - 1) / chunk;
   double interval = plan_.delta_ms / std::max(0.01, plan_.burst_speed);
-  schedule((unsigned) std::max(1.0, interval), true);
+  schedule((unsigned) std::max(1.0, interval));
   stream_tick();
 }
 
@@ -363,7 +363,7 @@ void SimResponse::abort()
   stage_ = Stage::Finished;
 }
 
-void SimResponse::schedule(unsigned interval_ms, bool repeat)
+void SimResponse::schedule(unsigned interval_ms)
 {
   clear_timer();
   timer_ = g_timeout_source_new(interval_ms);

@@ -84,7 +84,7 @@ class SimResponse {
   void send_transcript_up_to(size_t words);
   void end_message(const char *item_status);
   void finish(const char *status, const char *reason);
-  void schedule(unsigned interval_ms, bool repeat);
+  void schedule(unsigned interval_ms);   /* one-shot while thinking, repeating while streaming */
   void clear_timer();
   static gboolean on_timer(gpointer data);
 

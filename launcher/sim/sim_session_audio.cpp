@@ -92,6 +92,8 @@ bool SimSession::handle_clear(JsonObject *event, const std::string &event_id)
   return true;
 }
 
+/* The service shows `"transcript": null` until a transcription arrives; the schema has no null
+ * there, so the member is left out until then. */
 static ObjectPtr user_audio_item(const std::string &id)
 {
   ObjectPtr item = json::parse_object(R"({"object":"realtime.item","type":"message",
