@@ -390,7 +390,6 @@ static void finish_caller_turn(GstRealtimeSink *self)
     gint64 now = g_get_monotonic_time();
     p->input_eos = true;
     p->eos_deadline = now + (gint64) p->eos_timeout_ms * 1000;
-    p->eos_settle_until = now + 500 * 1000;
     if (!p->client)
       return;
     if (p->session.turn_detection == TurnDetection::None) {
@@ -409,6 +408,9 @@ static void finish_caller_turn(GstRealtimeSink *self)
       for (gint64 sent = 0; sent < silence_ms; sent += 100)
         p->client->send_audio(silence.data(), silence.size());
     }
+    /* Once the server has answered this barrier it has run its VAD over all the audio above, so
+     * the turn state we hold (speech, pending response) is final for the end of stream. */
+    p->eos_barrier = p->client->request_barrier();
   }
   if (respond)
     request_response(self);
@@ -569,7 +571,7 @@ static bool conversation_finished(Private *p, gint64 now, bool *timed_out)
   bool busy = p->response_active || p->response_requested || p->response_create_pending ||
       p->speech_active || p->awaiting_server_response || !p->outstanding_calls.empty() ||
       !p->pending_tool_calls.empty() || !p->pending_injects.empty();
-  return !busy && now >= p->eos_settle_until && p->playout.empty();
+  return !busy && p->client->barrier_passed(p->eos_barrier) && p->playout.empty();
 }
 
 static void gst_realtime_sink_loop(GstRealtimeSink *self)

@@ -74,7 +74,7 @@ struct Private {
 
   /* Input side. */
   bool input_eos = false;
-  gint64 eos_settle_until = 0;   /* monotonic µs: let the server finish the last turn */
+  guint64 eos_barrier = 0;       /* the server has seen all our audio once this barrier passed */
   gint64 eos_deadline = 0;       /* monotonic µs: eos-timeout */
   gint64 uncommitted_ms = 0;     /* caller audio since the last commit (manual turns) */
   GstClockID input_clock_id = nullptr;

@@ -114,6 +114,8 @@ void RealtimeClient::on_open()
    * What was held while connecting goes last, under the lock, so nothing overtakes it. */
   {
     std::lock_guard<std::mutex> lock(lock_);
+    updates_acked_ = updates_sent_;   /* updates sent on a dead connection will never be answered */
+    updates_sent_++;
     socket_->send_text(build_session_update(session, "cv_session"));
     if (restoring) {
       for (const HistoryEntry &entry : history) {
@@ -140,6 +142,10 @@ void RealtimeClient::on_message(std::string text)
     if (callbacks_.on_protocol_error)
       callbacks_.on_protocol_error("malformed server event: " + error);
     return;
+  }
+  if (event->type == "session.updated") {
+    std::lock_guard<std::mutex> lock(lock_);
+    updates_acked_++;
   }
   if (event->type == "error") {
     ServerError e = parse_error(event->body.get());
@@ -254,14 +260,27 @@ bool RealtimeClient::send_audio(const uint8_t *audio, size_t size)
 
 void RealtimeClient::modify_session(const std::function<void(SessionConfig &)> &change)
 {
-  SessionConfig session;
-  {
-    std::lock_guard<std::mutex> lock(lock_);
-    change(session_);
-    session = session_;
+  std::lock_guard<std::mutex> lock(lock_);
+  change(session_);
+  /* Not connected: the next connection sends the whole session anyway. */
+  if (socket_ && state_.load() == ConnectionState::Connected) {
+    updates_sent_++;
+    socket_->send_text(build_session_update(session_, "cv_session"));
   }
-  if (state_.load() == ConnectionState::Connected)
-    send(build_session_update(session, "cv_session"));
+}
+
+guint64 RealtimeClient::request_barrier()
+{
+  modify_session([](SessionConfig &) {});
+  std::lock_guard<std::mutex> lock(lock_);
+  /* Not connected: the barrier is the update the next connection sends first. */
+  return state_.load() == ConnectionState::Connected ? updates_sent_ : updates_sent_ + 1;
+}
+
+bool RealtimeClient::barrier_passed(guint64 token) const
+{
+  std::lock_guard<std::mutex> lock(lock_);
+  return updates_acked_ >= token;
 }
 
 void RealtimeClient::add_history(HistoryEntry::Role role, const std::string &text)

@@ -67,6 +67,12 @@ class RealtimeClient {
   /* Changes the session; sent at once when connected, and on every reconnect. */
   void modify_session(const std::function<void(SessionConfig &)> &change);
 
+  /* An ordering barrier: re-sends the session (a no-op change) and returns a token; once
+   * barrier_passed(token) is true, the server has processed everything sent before the call (the
+   * socket is ordered and the server answers each session.update in turn). */
+  guint64 request_barrier();
+  bool barrier_passed(guint64 token) const;
+
   /* What was said, for restoring context after a reconnect (bounded, oldest dropped first). */
   void add_history(HistoryEntry::Role role, const std::string &text);
   std::deque<HistoryEntry> history() const;
@@ -97,6 +103,8 @@ class RealtimeClient {
 
   mutable std::mutex lock_;       /* guards session_, history_, backlog_ and changes of state_ */
   std::deque<std::string> backlog_;
+  guint64 updates_sent_ = 0;    /* session.update sent (guarded by lock_) */
+  guint64 updates_acked_ = 0;   /* session.updated received (guarded by lock_) */
   SessionConfig session_;
   std::deque<HistoryEntry> history_;
   size_t history_chars_ = 0;
