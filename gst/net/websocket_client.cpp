@@ -174,12 +174,14 @@ void WebSocketClient::send_text(std::string text)
     return;
   }
   pending_.fetch_add(1);
+  pending_bytes_.fetch_add(text.size());
   std::shared_ptr<State> state = state_;
   gint64 queued_at = g_get_monotonic_time();
   thread_->invoke([this, state, queued_at, text = std::move(text)]() {
     if (!state->owner)
       return;   /* the owner is gone; its counters with it */
     pending_.fetch_sub(1);
+    pending_bytes_.fetch_sub(text.size());
     if (!state->connection ||
         soup_websocket_connection_get_state(state->connection) != SOUP_WEBSOCKET_STATE_OPEN) {
       dropped_.fetch_add(1);

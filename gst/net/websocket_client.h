@@ -48,8 +48,9 @@ class WebSocketClient {
   void shutdown();
 
   bool is_open() const { return open_.load(); }
-  /* Frames queued for sending but not yet handed to the socket. */
+  /* Frames, and bytes, queued for sending but not yet handed to the socket. */
   guint pending_frames() const { return pending_.load(); }
+  guint64 pending_bytes() const { return pending_bytes_.load(); }
   guint64 frames_dropped() const { return dropped_.load(); }
   /* Time from send_text() to the frame being handed to the socket, for stats and benchmarks. */
   const LatencyStats &send_delay() const { return send_delay_; }
@@ -61,6 +62,7 @@ class WebSocketClient {
   std::shared_ptr<State> state_;
   std::atomic<bool> open_{false};
   std::atomic<guint> pending_{0};
+  std::atomic<guint64> pending_bytes_{0};
   std::atomic<guint64> dropped_{0};
   LatencyStats send_delay_;
 };

@@ -250,7 +250,7 @@ void RealtimeClient::send(std::string event_text)
 
 bool RealtimeClient::send_audio(const uint8_t *audio, size_t size)
 {
-  if (!socket_ || socket_->pending_frames() > options_.max_pending_frames ||
+  if (!socket_ || socket_->pending_bytes() > options_.max_pending_bytes ||
       !send_or_hold(build_input_audio_append(audio, size))) {
     audio_dropped_.fetch_add(1);
     return false;

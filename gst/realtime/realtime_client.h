@@ -30,7 +30,10 @@ struct ConnectOptions {
   unsigned backoff_initial_ms = 250;
   unsigned backoff_max_ms = 8000;
   unsigned connect_timeout_s = 10;
-  unsigned max_pending_frames = 100; /* audio is dropped beyond this socket backlog (≈2 s of 20 ms frames) */
+  /* Caller audio is dropped (and counted) while this much is waiting for the socket: ≈10 s of
+   * PCM 24 kHz in base64. A live caller never gets near it unless the connection stalls; a file
+   * source pushing faster than real time fits. */
+  guint64 max_pending_bytes = 1024 * 1024;
   unsigned max_backlog_events = 500; /* held while (re)connecting (≈10 s of 20 ms frames), then sent */
 };
 
