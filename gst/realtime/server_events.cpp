@@ -1,5 +1,7 @@
 #include "realtime/server_events.h"
 
+#include "common/base64.h"
+
 #include <glib.h>
 
 #include <cstring>
@@ -52,23 +54,7 @@ bool is_known_server_event(const std::string &type)
 bool decode_audio_delta(JsonObject *event, std::vector<uint8_t> *audio)
 {
   std::optional<std::string> delta = json::get_optional_string(event, "delta");
-  if (!delta)
-    return false;
-  /* g_base64_decode() silently skips garbage; check the alphabet so corruption is reported. */
-  const std::string &s = *delta;
-  if (s.size() % 4 != 0)
-    return false;
-  for (size_t i = 0; i < s.size(); i++) {
-    char c = s[i];
-    bool ok = g_ascii_isalnum(c) || c == '+' || c == '/' || (c == '=' && i >= s.size() - 2);
-    if (!ok)
-      return false;
-  }
-  gsize len = 0;
-  guchar *bytes = g_base64_decode(s.c_str(), &len);
-  audio->assign(bytes, bytes + len);
-  g_free(bytes);
-  return true;
+  return delta && base64::decode_base64_strict(*delta, audio);
 }
 
 ServerError parse_error(JsonObject *event)

@@ -5,6 +5,7 @@
  * so the decoder here is too (g_base64_decode() silently skips garbage). */
 #pragma once
 
+#include "common/base64.h"
 #include "common/json.h"
 
 #include <cstdint>
@@ -27,10 +28,9 @@ struct AudioFormat {
   json::ObjectPtr to_json() const;
 };
 
-/* Strict RFC 4648 base64: only the standard alphabet, length a multiple of 4, at most two '='
- * and only at the end. Returns false (and leaves @out empty) on anything else. */
-bool decode_base64_strict(const std::string &text, std::vector<uint8_t> *out);
-std::string encode_base64(const uint8_t *data, size_t len);
+/* The strict base64 codec lives in the core library; the simulator uses it unqualified. */
+using clawvoice::base64::decode_base64_strict;
+using clawvoice::base64::encode_base64;
 
 /* Wire bytes of @format → PCM16 samples at format.rate(), and back. */
 std::vector<int16_t> decode_audio(const AudioFormat &format, const uint8_t *data, size_t len);
