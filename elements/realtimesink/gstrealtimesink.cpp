@@ -1133,6 +1133,18 @@ static void gst_realtime_sink_class_init(GstRealtimeSinkClass *klass)
       "Streams the caller's audio to an OpenAI Realtime session and puts the model's spoken reply out "
       "in real time, with barge-in, tool calls, transcripts and usage",
       "clawvoice developers");
+  /* gst-inspect prints every metadata key: the example launch lines show there, not only in gtk-doc. */
+  gst_element_class_add_static_metadata(element_class, "example-launch-line",
+      "gst-launch-1.0 filesrc location=question.wav ! wavparse ! audioconvert ! audioresample ! "
+      "audio/x-raw,format=S16LE,rate=24000,channels=1 ! realtimesink url=ws://127.0.0.1:8765/v1/realtime "
+      "! wavenc ! filesink location=reply.wav   (asks the question in question.wav, writes the spoken reply; "
+      "the key comes from OPENAI_API_KEY or api-key)");
+  gst_element_class_add_static_metadata(element_class, "example-tools-g711",
+      "gst-launch-1.0 filesrc location=call.ulaw ! audio/x-mulaw,rate=8000,channels=1 ! realtimesink name=rt "
+      "! audio/x-mulaw,rate=8000,channels=1 ! filesink location=reply.ulaw  rt.tools ! <executor> ! <executor>   "
+      "(μ-law in and out untouched; tool calls go to the executor chain, see docs/elements.md)");
+  gst_element_class_add_static_metadata(element_class, GST_ELEMENT_METADATA_DOC_URI,
+      "docs/elements.md in the clawvoice source tree");
 
   gst_type_mark_as_plugin_api(GST_TYPE_REALTIME_TURN_DETECTION, (GstPluginAPIFlags) 0);
   gst_type_mark_as_plugin_api(GST_TYPE_REALTIME_NOISE_REDUCTION, (GstPluginAPIFlags) 0);
