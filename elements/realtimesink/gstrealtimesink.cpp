@@ -652,6 +652,8 @@ static void gst_realtime_sink_loop(GstRealtimeSink *self)
       GST_BUFFER_DURATION(buffer) = kPeriod;
       if (discont)
         GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_DISCONT);
+      /* Our part of the delay ends here; what downstream does with the buffer is its own. */
+      p->output_delay.add(g_get_monotonic_time() - due);
       GstFlowReturn ret = gst_pad_push(self->srcpad, buffer);
       if (ret == GST_FLOW_FLUSHING) {
         return;
@@ -663,7 +665,6 @@ static void gst_realtime_sink_loop(GstRealtimeSink *self)
         gst_pad_pause_task(self->srcpad);
         return;
       }
-      p->output_delay.add(g_get_monotonic_time() - due);
       std::lock_guard<std::mutex> l(p->lock);
       if (have_audio)
         p->periods_out++;

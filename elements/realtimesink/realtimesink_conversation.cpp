@@ -64,23 +64,25 @@ void barge_in(GstRealtimeSink *self)
     dropped_ms = p->playout.clear();
     output_end = p->playout.output_end(item);
     latency = p->downstream_latency;
-    p->interrupted_items.insert(item);
   }
+  GstClockTime position = listener_position(self, latency);
+  if (dropped_ms == 0 && output_end <= position)
+    return;   /* the reply had already been heard to its end: a new turn, not a barge-in */
+
   /* Downstream transports with their own buffer (Twilio) drop it too, out of band, at once. */
   gst_pad_push_event(get_src_pad(self),
       gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM_OOB, gst_structure_new_empty(CLAWVOICE_EVENT_CLEAR)));
-  GstClockTime position = listener_position(self, latency);
 
   std::lock_guard<std::mutex> lock(p->lock);
+  p->interrupted_items.insert(item);
   int64_t received = p->playout.received_ms(item);
   int64_t heard = p->playout.heard_ms(item, position);
-  bool cut = dropped_ms > 0 || output_end > position;
   p->barge_ins++;
   GST_INFO_OBJECT(self, "barge-in on %s: heard %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
       " ms received, dropped %" G_GINT64_FORMAT " ms queued", item.c_str(), heard, received, dropped_ms);
   post_turn(self, "barge-in", item, p->current_response_id);
-  if (!cut || !p->client)
-    return;   /* everything was already played: nothing to take back */
+  if (!p->client)
+    return;
   p->client->send(realtime::build_item_truncate(item, heard, "cv_truncate"));
   p->truncations++;
   p->truncated_at_ms[item] = heard;
