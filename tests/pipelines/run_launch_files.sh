@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Launch-file tests: every pipelines/file-*.launch, run by clawvoice-run against clawvoice-sim on
 # 127.0.0.1, must end by itself (exit 0, no warning or error on the bus) and write a spoken reply
-# (a WAV longer than 1 s that is not silence). Also: gst-inspect-1.0 finds realtimesink.
+# (a WAV longer than 1 s that is not silence).
 #
 #   run_launch_files.sh SOURCE_ROOT BUILD_ROOT
 #
@@ -37,23 +37,9 @@ for bin in "$sim_bin" "$run_bin"; do
   [[ -x $bin ]] || { echo "missing $bin (build first)"; exit 1; }
 done
 
-# --- gst-inspect-1.0 realtimesink -------------------------------------------------------------
-if timeout 30 gst-inspect-1.0 realtimesink >"$tmp/inspect.txt" 2>&1; then
-  # gst-inspect prints extra factory metadata (e.g. an "example-launch-line" key) as "Example-launch-line".
-  if grep -Eqi 'example[ -]launch[ -]line' "$tmp/inspect.txt"; then
-    pass "gst-inspect-1.0 realtimesink (shows an example launch line)"
-  else
-    fail "gst-inspect-1.0 realtimesink runs but does not mention 'Example launch line'"
-  fi
-else
-  fail "gst-inspect-1.0 realtimesink (GST_PLUGIN_PATH=$GST_PLUGIN_PATH)"
-  sed 's/^/    /' "$tmp/inspect.txt" | head -20
-fi
-
 # --- every file-*.launch against the simulator ----------------------------------------------
 if ! sim_start "$sim_bin" "$tmp/sim.log"; then
   fail "clawvoice-sim did not start"
-  echo "$passed passed, $failed failed"
   exit 1
 fi
 echo "simulator: $SIM_URL (pid $SIM_PID)"
@@ -105,5 +91,5 @@ if ! kill -0 "$SIM_PID" 2>/dev/null; then
   sed 's/^/    /' "$tmp/sim.log" | tail -20
 fi
 
-echo "$passed passed, $failed failed"
-((failed == 0))
+echo "launch files: $passed ok, $failed failing"
+((failed == 0 && passed > 0))
