@@ -374,7 +374,6 @@ static void gst_realtime_sink_stop(GstRealtimeSink *self)
   p->response_active = p->response_requested = p->response_create_pending = false;
   p->speech_active = p->awaiting_server_response = false;
   p->input_eos = false;
-  p->in_caps_seen = false;
   p->uncommitted_ms = 0;
   p->current_item_id.clear();
 }
@@ -474,7 +473,6 @@ static gboolean gst_realtime_sink_sink_event(GstPad *pad, GstObject *parent, Gst
       std::lock_guard<std::mutex> lock(p->lock);
       bool changed = format != p->in_format;
       p->in_format = format;
-      p->in_caps_seen = true;
       if (changed && p->client) {
         /* The session's input format follows the caps: G.711 passes through untouched. */
         p->client->modify_session([format](realtime::SessionConfig &session) {
@@ -1067,7 +1065,7 @@ static void gst_realtime_sink_class_init(GstRealtimeSinkClass *klass)
   g_object_class_install_property(gobject_class, PROP_VOICE, g_param_spec_string("voice", "Voice",
       "Output voice: alloy, ash, ballad, coral, echo, sage, shimmer, verse, marin or cedar "
       "(cannot change once the assistant has spoken)", "marin",
-      (GParamFlags) (rw | GST_PARAM_MUTABLE_READY)));
+      rw));
   g_object_class_install_property(gobject_class, PROP_SPEED, g_param_spec_double("speed", "Speed",
       "Speaking speed of the voice", 0.25, 1.5, 1.0, rw));
   g_object_class_install_property(gobject_class, PROP_INSTRUCTIONS, g_param_spec_string("instructions",

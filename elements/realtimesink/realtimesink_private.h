@@ -52,7 +52,6 @@ struct Private {
   /* Formats: input from the sink caps, output negotiated with downstream. */
   realtime::AudioFormat in_format = realtime::AudioFormat::Pcm24k;
   realtime::AudioFormat out_format = realtime::AudioFormat::Pcm24k;
-  bool in_caps_seen = false;
   GstSegment in_segment;
 
   /* Conversation state, from the server's events. */
