@@ -74,6 +74,7 @@ void RealtimeClient::stop()
   {
     std::lock_guard<std::mutex> lock(lock_);
     backlog_.clear();
+    held_barriers_ = 0;
   }
   thread_->invoke_sync([this]() {
     stopping_ = true;
@@ -115,7 +116,8 @@ void RealtimeClient::on_open()
   {
     std::lock_guard<std::mutex> lock(lock_);
     updates_acked_ = updates_sent_;   /* updates sent on a dead connection will never be answered */
-    updates_sent_++;
+    updates_sent_ += 1 + held_barriers_;   /* this one, then the barriers held in the backlog */
+    held_barriers_ = 0;
     socket_->send_text(build_session_update(session, "cv_session"));
     if (restoring) {
       for (const HistoryEntry &entry : history) {
@@ -124,8 +126,12 @@ void RealtimeClient::on_open()
                                : build_assistant_text_item(entry.text, "cv_restore"));
       }
     }
-    for (std::string &held : backlog_)
-      socket_->send_text(std::move(held));
+    for (std::string &held : backlog_) {
+      if (held.empty())   /* a held barrier: the current session, so it cannot undo a later change */
+        socket_->send_text(build_session_update(session, "cv_barrier"));
+      else
+        socket_->send_text(std::move(held));
+    }
     backlog_.clear();
     state_.store(ConnectionState::Connected);
   }
@@ -271,10 +277,18 @@ void RealtimeClient::modify_session(const std::function<void(SessionConfig &)> &
 
 guint64 RealtimeClient::request_barrier()
 {
-  modify_session([](SessionConfig &) {});
   std::lock_guard<std::mutex> lock(lock_);
-  /* Not connected: the barrier is the update the next connection sends first. */
-  return state_.load() == ConnectionState::Connected ? updates_sent_ : updates_sent_ + 1;
+  if (socket_ && state_.load() == ConnectionState::Connected) {
+    updates_sent_++;
+    socket_->send_text(build_session_update(session_, "cv_barrier"));
+    return updates_sent_;
+  }
+  /* Not connected: the barrier must pass only once the server has seen what is held, so it goes
+   * at the END of the backlog (held even when the backlog is full), not with the session update
+   * the next connection sends first. */
+  backlog_.push_back(std::string());   /* an empty entry is a barrier, built at send time */
+  held_barriers_++;
+  return updates_sent_ + 1 + held_barriers_;
 }
 
 bool RealtimeClient::barrier_passed(guint64 token) const

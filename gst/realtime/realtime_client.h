@@ -106,6 +106,7 @@ class RealtimeClient {
 
   mutable std::mutex lock_;       /* guards session_, history_, backlog_ and changes of state_ */
   std::deque<std::string> backlog_;
+  guint64 held_barriers_ = 0;     /* session updates (barriers) held in backlog_ */
   guint64 updates_sent_ = 0;    /* session.update sent (guarded by lock_) */
   guint64 updates_acked_ = 0;   /* session.updated received (guarded by lock_) */
   SessionConfig session_;
