@@ -1,0 +1,327 @@
+#include "routes/twilio_route.h"
+
+#include "common/json.h"
+#include "json_log.h"
+#include "twilio/form.h"
+#include "twilio/media_stream.h"
+#include "twilio/signature.h"
+#include "twilio/twiml.h"
+
+namespace clawvoice::launcher {
+
+static constexpr guint kStreamWaitSeconds = 30;   /* TwiML answered → stream `start` */
+static constexpr guint kGreetingSeconds = 10;     /* socket open → `start` */
+static const char *kRoute = "twilio";
+
+/* A media stream socket between its upgrade and its `start`: the route reads `connected` and
+ * `start` itself (it must check the token before any pipeline exists), then hands the socket over. */
+struct TwilioRoute::StreamGreeting {
+  TwilioRoute *route = nullptr;
+  std::shared_ptr<bool> alive;
+  SoupWebsocketConnection *connection = nullptr;
+  gulong message_handler = 0;
+  gulong closed_handler = 0;
+  guint timeout = 0;
+  std::string peer;
+
+  void release(TwilioRoute *r)
+  {
+    if (timeout)
+      r->server_.thread()->cancel_timer(timeout);
+    g_signal_handler_disconnect(connection, message_handler);
+    g_signal_handler_disconnect(connection, closed_handler);
+    g_object_unref(connection);
+    delete this;
+  }
+};
+
+TwilioRoute::TwilioRoute(const Config &config, const RouteConfig &route, CallManager &calls, Metrics &metrics,
+                         HttpServer &server)
+    : config_(config), route_(route), calls_(calls), metrics_(metrics), server_(server)
+{
+}
+
+TwilioRoute::~TwilioRoute()
+{
+  server_.thread()->invoke_sync([this]() { *alive_ = false; });
+}
+
+void TwilioRoute::install()
+{
+  server_.add_handler("/voice", [this](SoupServerMessage *message, const std::string &path) {
+    if (path == "/voice")
+      on_voice(message, path);
+    else
+      respond_error(message, SOUP_STATUS_NOT_FOUND, "not found");
+  });
+  server_.add_websocket("/voice/stream", [this](SoupServerMessage *message, SoupWebsocketConnection *connection) {
+    on_stream(message, connection);
+  });
+  if (route_.status_callback) {
+    server_.add_handler("/status", [this](SoupServerMessage *message, const std::string &path) {
+      on_status(message, path);
+    });
+  }
+}
+
+static std::string with_scheme(const std::string &url, bool websocket)
+{
+  if (!websocket)
+    return url;
+  if (g_str_has_prefix(url.c_str(), "https://"))
+    return "wss://" + url.substr(8);
+  if (g_str_has_prefix(url.c_str(), "http://"))
+    return "ws://" + url.substr(7);
+  return url;
+}
+
+static std::string random_token()
+{
+  std::string token;
+  for (int i = 0; i < 4; i++) {
+    char part[9];
+    g_snprintf(part, sizeof part, "%08x", g_random_int());
+    token += part;
+  }
+  return token;
+}
+
+/* Twilio signs the URL it called: our public URL plus the path and the query as received. */
+bool TwilioRoute::signed_by_twilio(SoupServerMessage *message, const std::string &path,
+                                   const std::vector<std::pair<std::string, std::string>> &params)
+{
+  std::string url = config_.public_url + path;
+  const char *query = g_uri_get_query(soup_server_message_get_uri(message));
+  if (query && *query)
+    url += std::string("?") + query;
+  std::string signature = request_header(message, "X-Twilio-Signature");
+  if (!signature.empty() && twilio::verify_signature(route_.auth_token, url, params, signature))
+    return true;
+  log_event(LogLevel::Warning, "twilio.signature_rejected", {{"path", path}, {"peer", peer_of(message)},
+      {"why", signature.empty() ? "no X-Twilio-Signature header" : "signature does not match"},
+      {"signed_url", url}});
+  metrics_.webhook(kRoute, SOUP_STATUS_FORBIDDEN);
+  respond_error(message, SOUP_STATUS_FORBIDDEN, "invalid Twilio signature");
+  return false;
+}
+
+static std::string param(const std::vector<std::pair<std::string, std::string>> &params, const char *key)
+{
+  for (const auto &[k, v] : params)
+    if (k == key)
+      return v;
+  return "";
+}
+
+void TwilioRoute::on_voice(SoupServerMessage *message, const std::string &path)
+{
+  if (g_strcmp0(soup_server_message_get_method(message), "POST") != 0) {
+    respond_error(message, SOUP_STATUS_METHOD_NOT_ALLOWED, "use POST");
+    return;
+  }
+  std::string error;
+  auto params = twilio::parse_form(request_body(message), &error);
+  if (!params) {
+    log_event(LogLevel::Warning, "twilio.bad_webhook", {{"path", path}, {"peer", peer_of(message)}, {"error", error}});
+    metrics_.webhook(kRoute, SOUP_STATUS_BAD_REQUEST);
+    respond_error(message, SOUP_STATUS_BAD_REQUEST, "malformed form body: " + error);
+    return;
+  }
+  if (!signed_by_twilio(message, path, *params))
+    return;
+  std::string call_sid = param(*params, "CallSid");
+  std::string from = param(*params, "From");
+  if (call_sid.empty()) {
+    metrics_.webhook(kRoute, SOUP_STATUS_BAD_REQUEST);
+    respond_error(message, SOUP_STATUS_BAD_REQUEST, "CallSid is missing");
+    return;
+  }
+  std::string refusal;
+  std::string call_id = calls_.create(kRoute, from, {}, &refusal);
+  metrics_.webhook(kRoute, SOUP_STATUS_OK);
+  if (call_id.empty()) {
+    /* Refused cleanly: Twilio plays a busy signal, no stream is opened. */
+    respond(message, SOUP_STATUS_OK, "text/xml", twilio::build_reject_twiml("busy"));
+    return;
+  }
+  calls_.set_param(call_id, "call_sid", call_sid);
+  calls_.set_param(call_id, "to", param(*params, "To"));
+
+  std::string token = random_token();
+  {
+    std::lock_guard<std::mutex> lock(lock_);
+    tokens_[token] = {call_id, g_get_monotonic_time() + (gint64) kStreamWaitSeconds * G_USEC_PER_SEC};
+  }
+  /* No stream within the wait: the call never got media. */
+  std::shared_ptr<bool> alive = alive_;
+  server_.thread()->add_timer(kStreamWaitSeconds * 1000, [this, alive, token, call_id]() {
+    if (!*alive || take_token(token).empty())
+      return;
+    calls_.end(call_id, CallState::Failed, "no media stream arrived");
+  });
+
+  std::string twiml = twilio::build_connect_stream_twiml(with_scheme(config_.public_url, true) + "/voice/stream",
+      route_.status_callback ? config_.public_url + "/status" : "", {{"token", token}}, &error);
+  if (twiml.empty()) {
+    log_event(LogLevel::Error, "twilio.twiml_failed", {{"call_id", call_id}, {"error", error}});
+    calls_.end(call_id, CallState::Failed, "cannot answer TwiML: " + error);
+    respond_error(message, SOUP_STATUS_INTERNAL_SERVER_ERROR, "cannot build TwiML");
+    return;
+  }
+  log_event(LogLevel::Info, "twilio.call_answered", {{"call_id", call_id}, {"call_sid", call_sid}, {"caller", from}});
+  respond(message, SOUP_STATUS_OK, "text/xml", twiml);
+}
+
+void TwilioRoute::on_status(SoupServerMessage *message, const std::string &path)
+{
+  if (path != "/status" || g_strcmp0(soup_server_message_get_method(message), "POST") != 0) {
+    respond_error(message, path != "/status" ? SOUP_STATUS_NOT_FOUND : SOUP_STATUS_METHOD_NOT_ALLOWED, "use POST /status");
+    return;
+  }
+  std::string error;
+  auto params = twilio::parse_form(request_body(message), &error);
+  if (!params) {
+    metrics_.webhook(kRoute, SOUP_STATUS_BAD_REQUEST);
+    respond_error(message, SOUP_STATUS_BAD_REQUEST, "malformed form body: " + error);
+    return;
+  }
+  if (!signed_by_twilio(message, path, *params))
+    return;
+  metrics_.webhook(kRoute, SOUP_STATUS_OK);
+  std::string call_sid = param(*params, "CallSid");
+  std::string status = param(*params, "CallStatus");
+  std::string call_id = calls_.find_by_param("call_sid", call_sid);
+  log_event(LogLevel::Info, "twilio.status", {{"call_id", call_id}, {"call_sid", call_sid}, {"status", status},
+      {"duration_s", param(*params, "CallDuration")}});
+  if (!call_id.empty()) {
+    calls_.set_param(call_id, "twilio_status", status);
+    if (status == "completed")
+      calls_.end(call_id, CallState::Ended, "twilio: call completed");
+    else if (status == "busy" || status == "failed" || status == "no-answer" || status == "canceled")
+      calls_.end(call_id, CallState::Failed, "twilio: call " + status);
+  }
+  respond(message, SOUP_STATUS_NO_CONTENT, "text/plain", "");
+}
+
+std::string TwilioRoute::take_token(const std::string &token)
+{
+  std::lock_guard<std::mutex> lock(lock_);
+  auto it = tokens_.find(token);
+  if (it == tokens_.end())
+    return "";
+  std::string call_id = it->second.call_id;
+  bool fresh = it->second.expires_us > g_get_monotonic_time();
+  tokens_.erase(it);
+  return fresh ? call_id : "";
+}
+
+void TwilioRoute::on_stream(SoupServerMessage *message, SoupWebsocketConnection *connection)
+{
+  auto *greeting = new StreamGreeting;
+  greeting->route = this;
+  greeting->alive = alive_;
+  greeting->connection = SOUP_WEBSOCKET_CONNECTION(g_object_ref(connection));
+  greeting->peer = peer_of(message);
+  /* Twilio keeps the stream open for the whole call: no keepalive pings from us. */
+  greeting->message_handler = g_signal_connect(connection, "message",
+      G_CALLBACK(+[](SoupWebsocketConnection *conn, gint type, GBytes *bytes, gpointer data) {
+        auto *g = static_cast<StreamGreeting *>(data);
+        TwilioRoute *route = g->route;
+        if (!*g->alive)
+          return;
+        if (type != SOUP_WEBSOCKET_DATA_TEXT) {
+          log_event(LogLevel::Warning, "twilio.stream_rejected", {{"peer", g->peer}, {"why", "binary frame"}});
+          soup_websocket_connection_close(conn, SOUP_WEBSOCKET_CLOSE_UNSUPPORTED_DATA, "text frames only");
+          return;
+        }
+        gsize size = 0;
+        const char *data_text = (const char *) g_bytes_get_data(bytes, &size);
+        std::string text(data_text ? data_text : "", size);
+        json::ObjectPtr event = json::parse_object(text);
+        std::string kind = event ? json::get_string(event.get(), "event") : "";
+        if (kind == "start") {
+          route->on_stream_start(g, text);   /* releases the greeting */
+        } else if (kind != "connected") {
+          log_event(LogLevel::Warning, "twilio.stream_unexpected", {{"peer", g->peer},
+              {"why", event ? "event before start: " + kind : "not a JSON object"}});
+        }
+      }),
+      greeting);
+  greeting->closed_handler = g_signal_connect(connection, "closed",
+      G_CALLBACK(+[](SoupWebsocketConnection *, gpointer data) {
+        auto *g = static_cast<StreamGreeting *>(data);
+        log_event(LogLevel::Info, "twilio.stream_closed_before_start", {{"peer", g->peer}});
+        g->release(g->route);
+      }),
+      greeting);
+  greeting->timeout = server_.thread()->add_timer(kGreetingSeconds * 1000, [greeting]() {
+    greeting->timeout = 0;
+    log_event(LogLevel::Warning, "twilio.stream_rejected", {{"peer", greeting->peer}, {"why", "no start message"}});
+    soup_websocket_connection_close(greeting->connection, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "no start");
+  });
+}
+
+void TwilioRoute::on_stream_start(StreamGreeting *greeting, const std::string &start_text)
+{
+  SoupWebsocketConnection *connection = SOUP_WEBSOCKET_CONNECTION(g_object_ref(greeting->connection));
+  std::string peer = greeting->peer;
+  greeting->release(this);
+
+  std::string error;
+  auto start = twilio::parse_start(start_text, &error);
+  std::string call_id = start ? take_token(start->custom_parameters.count("token") ? start->custom_parameters.at("token") : "") : "";
+  if (call_id.empty()) {
+    std::string why = start ? "unknown, used or expired token" : "malformed start: " + error;
+    log_event(LogLevel::Warning, "twilio.stream_rejected", {{"peer", peer}, {"why", why}});
+    metrics_.call_refused(kRoute, "bad-stream-token");
+    soup_websocket_connection_close(connection, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "invalid stream token");
+    g_object_unref(connection);
+    return;
+  }
+  calls_.set_param(call_id, "stream_sid", start->stream_sid);
+  for (const auto &[key, value] : start->custom_parameters)
+    if (key != "token")
+      calls_.set_param(call_id, "param." + key, value);
+
+  /* Built here, on the network thread, so no media message can arrive between reading `start` and
+   * mulawbridge connecting to the socket. */
+  bool ok = calls_.start_pipeline(call_id, [&](GstBin *pipeline, std::string *why) {
+    GstElement *bridge = nullptr;
+    GstIterator *it = gst_bin_iterate_recurse(pipeline);
+    GValue item = G_VALUE_INIT;
+    while (!bridge && gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+      GstElement *e = GST_ELEMENT(g_value_get_object(&item));
+      GstElementFactory *f = gst_element_get_factory(e);
+      if (f && g_str_equal(GST_OBJECT_NAME(f), "mulawbridge"))
+        bridge = GST_ELEMENT(gst_object_ref(e));
+      g_value_reset(&item);
+    }
+    g_value_unset(&item);
+    gst_iterator_free(it);
+    if (!bridge) {
+      *why = "the launch file has no mulawbridge";
+      return false;
+    }
+    g_object_set(bridge, "connection", connection, "start-message", start_text.c_str(), nullptr);
+    gst_object_unref(bridge);
+    return true;
+  }, &error);
+  if (!ok)
+    soup_websocket_connection_close(connection, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR, "cannot start the call");
+  g_object_unref(connection);
+}
+
+void TwilioRoute::on_call_message(const std::string &call_id, GstMessage *message)
+{
+  const GstStructure *s = gst_message_get_structure(message);
+  const gchar *name = gst_structure_get_name(s);
+  if (g_str_equal(name, "clawvoice-twilio-stop")) {
+    calls_.end(call_id, CallState::Ended, "caller hung up");
+  } else if (g_str_equal(name, "clawvoice-dtmf")) {
+    const gchar *digit = gst_structure_get_string(s, "digit");
+    log_event(LogLevel::Info, "call.dtmf", {{"call_id", call_id}, {"digit", digit ? digit : ""}});
+    calls_.set_param(call_id, "last_dtmf", digit ? digit : "");
+  }
+}
+
+}  // namespace clawvoice::launcher
