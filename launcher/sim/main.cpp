@@ -3,6 +3,7 @@
  *   clawvoice-sim --listen 127.0.0.1:8765 --api-key sk-test
  *
  * Prints "clawvoice-sim listening on ws://HOST:PORT/v1/realtime" once it accepts connections,
+ * then "clawvoice-sim OpenClaw gateway on http://HOST:PORT" (the fake gateway on the same port),
  * and stops cleanly on SIGINT / SIGTERM. */
 #include "realtime_simulator.h"
 
@@ -50,6 +51,10 @@ int main(int argc, char **argv)
   double burst_speed = 4.0;
   int response_delay_ms = 150;
   gboolean no_tool_calls = FALSE;
+  g_autofree char *agent_token = nullptr;
+  g_autofree char *agent_hooks_token = nullptr;
+  g_autofree char *agent_reply = nullptr;
+  int agent_delay_ms = 0;
   GOptionEntry entries[] = {
       {"listen", 'l', 0, G_OPTION_ARG_STRING, &listen,
        "Address to listen on (default 127.0.0.1:8765; port 0 picks a free one)", "HOST:PORT"},
@@ -64,6 +69,16 @@ int main(int argc, char **argv)
       {"reply", 0, 0, G_OPTION_ARG_STRING, &reply, "Speak this text in every spoken reply", "TEXT"},
       {"no-tool-calls", 0, 0, G_OPTION_ARG_NONE, &no_tool_calls,
        "Never call tools; always answer with speech", nullptr},
+      {"agent-token", 0, 0, G_OPTION_ARG_STRING, &agent_token,
+       "Bearer token of the fake OpenClaw gateway (default: $CLAWVOICE_SIM_AGENT_TOKEN; none = any)",
+       "TOKEN"},
+      {"agent-hooks-token", 0, 0, G_OPTION_ARG_STRING, &agent_hooks_token,
+       "Token of the gateway's /hooks/agent (default: none = hooks off)", "TOKEN"},
+      {"agent-delay-ms", 0, 0, G_OPTION_ARG_INT, &agent_delay_ms,
+       "The agent's thinking time before its answer's first chunk (default 0)", "MS"},
+      {"agent-reply", 0, 0, G_OPTION_ARG_STRING, &agent_reply,
+       "The agent answers this to every question (default: \"You asked: …. Here is the answer.\")",
+       "TEXT"},
       {nullptr}};
   GOptionContext *context = g_option_context_new("- OpenAI Realtime API simulator");
   g_option_context_set_summary(context,
@@ -89,6 +104,19 @@ int main(int argc, char **argv)
     options.api_key = api_key;
   else if (const char *env = g_getenv("CLAWVOICE_SIM_API_KEY"))
     options.api_key = env;
+  if (agent_token)
+    options.agent.token = agent_token;
+  else if (const char *env = g_getenv("CLAWVOICE_SIM_AGENT_TOKEN"))
+    options.agent.token = env;
+  if (agent_hooks_token)
+    options.agent.hooks_token = agent_hooks_token;
+  if (agent_reply)
+    options.agent.reply_text = agent_reply;
+  if (agent_delay_ms < 0) {
+    fprintf(stderr, "clawvoice-sim: --agent-delay-ms must not be negative\n");
+    return 2;
+  }
+  options.agent.first_chunk_delay_ms = (unsigned) agent_delay_ms;
   if (session_max_seconds <= 0 || burst_speed <= 0 || response_delay_ms < 0) {
     fprintf(stderr, "clawvoice-sim: durations and speeds must be positive\n");
     return 2;
@@ -107,6 +135,7 @@ int main(int argc, char **argv)
     return 1;
   }
   printf("clawvoice-sim listening on %s\n", simulator.url().c_str());
+  printf("clawvoice-sim OpenClaw gateway on %s\n", simulator.gateway_url().c_str());
   fflush(stdout);
 
   GMainLoop *loop = g_main_loop_new(nullptr, FALSE);

@@ -2,6 +2,7 @@
  * (authentication, beta clients), the open connections, and the thread-safe public API. */
 #include "realtime_simulator.h"
 
+#include "fake_gateway.h"
 #include "sim_recorder.h"
 #include "sim_session.h"
 #include "speech_synth.h"
@@ -22,9 +23,10 @@ static const char kBadKeyBody[] =
     "\"code\":\"invalid_api_key\",\"param\":null}}";
 
 struct RealtimeSimulator::Impl {
-  explicit Impl(Options o) : options(std::move(o)) {}
+  explicit Impl(Options o) : options(std::move(o)), gateway(options.agent) {}
 
   Options options;
+  FakeGateway gateway;   /* the OpenClaw gateway's endpoints, on the same server */
   Recorder recorder;
   SpeechSynthesizer synth;
   SimEnvironment env{options, recorder, synth, {-1}};
@@ -127,6 +129,7 @@ bool RealtimeSimulator::Impl::listen(std::string *error)
   char *protocols[] = {(char *) "realtime", nullptr};
   soup_server_add_websocket_handler(server, kPath, nullptr, protocols, on_websocket, this,
                                     nullptr);
+  gateway.attach(server, context);
   GInetAddress *inet = address_for(options.host);
   if (!inet) {
     *error = "not an IP address: " + options.host;
@@ -164,6 +167,7 @@ void RealtimeSimulator::Impl::teardown()
   drain(500 * 1000, [this] { return sessions.empty() && synth.pending() == 0; });
   sessions.clear();
   drain(10 * G_USEC_PER_SEC, [this] { return synth.pending() == 0; });
+  gateway.shutdown();
   if (server) {
     soup_server_disconnect(server);
     g_clear_object(&server);
@@ -372,6 +376,11 @@ std::string RealtimeSimulator::url() const
   return "ws://" + impl_->options.host + ":" + std::to_string(port()) + kPath;
 }
 
+std::string RealtimeSimulator::gateway_url() const
+{
+  return "http://" + impl_->options.host + ":" + std::to_string(port());
+}
+
 void RealtimeSimulator::close_next_reply_after_ms(int64_t ms)
 {
   impl_->env.close_next_reply_after_ms = ms < 0 ? -1 : ms;   /* negative: disarm */
@@ -444,6 +453,21 @@ std::string RealtimeSimulator::current_session_json() const
 std::string RealtimeSimulator::conversation_json() const
 {
   return impl_->recorder.conversation_json();
+}
+
+std::vector<AgentRequestRecord> RealtimeSimulator::agent_requests() const
+{
+  return impl_->gateway.requests();
+}
+
+std::vector<AgentHookRecord> RealtimeSimulator::agent_hooks() const
+{
+  return impl_->gateway.hooks();
+}
+
+std::vector<AgentTurn> RealtimeSimulator::agent_session(const std::string &session_key) const
+{
+  return impl_->gateway.session(session_key);
 }
 
 }  // namespace clawvoice::sim

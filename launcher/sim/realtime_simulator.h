@@ -4,6 +4,8 @@
  * It runs on a thread of its own with its own GMainContext; every public method is thread-safe. */
 #pragma once
 
+#include "agent_options.h"
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -47,6 +49,8 @@ struct Options {
   /* Shortcuts for the default behaviour (used by the `clawvoice-sim` program): */
   std::string reply_text;   /* every default spoken reply says this (empty = built-in phrases) */
   bool tool_calls = true;   /* false: the default never calls a tool, it always speaks */
+  /* The fake OpenClaw gateway served on the same port (POST /v1/chat/completions, /hooks/agent). */
+  AgentOptions agent;
 };
 
 /* One client event as received (after validation), for tests to inspect. */
@@ -80,6 +84,7 @@ class RealtimeSimulator {
   void stop();
   unsigned port() const;
   std::string url() const;   /* "ws://127.0.0.1:<port>/v1/realtime" */
+  std::string gateway_url() const;   /* "http://127.0.0.1:<port>": the fake OpenClaw gateway's base URL */
 
   /* Fault injection; each applies to the connection(s) open at the time or the next reply. */
   void close_next_reply_after_ms(int64_t ms);          /* drop the socket mid-reply (no close frame) */
@@ -101,6 +106,12 @@ class RealtimeSimulator {
   /* The JSON array of the conversation items of the most recent connection, in order (audio
    * bytes are not kept; transcripts and texts are). */
   std::string conversation_json() const;
+
+  /* The fake OpenClaw gateway: every chat request (refused ones too) and hook, in order, and what
+   * a session remembers (see agent_options.h). */
+  std::vector<AgentRequestRecord> agent_requests() const;
+  std::vector<AgentHookRecord> agent_hooks() const;
+  std::vector<AgentTurn> agent_session(const std::string &session_key) const;
 
  private:
   struct Impl;
