@@ -53,7 +53,7 @@ std::vector<std::string> known_route_names();
 
 struct RealtimeBackend {
   enum class Kind { Simulator, OpenAI } kind = Kind::Simulator;
-  std::string url;                  /* used when kind == OpenAI */
+  std::string url = "wss://api.openai.com/v1/realtime";   /* used when kind == OpenAI */
   std::string api_key;              /* required when kind == OpenAI; a secret */
 };
 

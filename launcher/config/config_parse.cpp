@@ -263,7 +263,6 @@ class ConfigParser {
   void parse_realtime(const JsoncValue *v, const std::string &path)
   {
     RealtimeBackend &rt = config_->realtime;
-    rt.url = "wss://api.openai.com/v1/realtime";
     if (!v)
       return;
     check_keys(*v, path, {"backend", "url", "api_key"});
