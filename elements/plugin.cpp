@@ -5,12 +5,16 @@
 
 #include <gst/gst.h>
 
+#include "openclawrelay/gsthttptools.h"
+#include "openclawrelay/gstopenclawrelay.h"
 #include "realtimesink/gstrealtimesink.h"
 
 static gboolean plugin_init(GstPlugin *plugin)
 {
   gboolean ok = FALSE;
   ok |= GST_ELEMENT_REGISTER(realtimesink, plugin);
+  ok |= GST_ELEMENT_REGISTER(openclawrelay, plugin);
+  ok |= GST_ELEMENT_REGISTER(httptools, plugin);
   return ok;
 }
 
