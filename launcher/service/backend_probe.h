@@ -9,6 +9,8 @@
 #include <mutex>
 #include <string>
 
+#include <gio/gio.h>
+
 #include "net/net_thread.h"
 
 namespace clawvoice::launcher {

@@ -1,5 +1,7 @@
 #include "http_server.h"
 
+#include <json-glib/json-glib.h>
+
 namespace clawvoice::launcher {
 
 HttpServer::HttpServer(std::shared_ptr<net::NetThread> thread) : thread_(std::move(thread))

@@ -105,14 +105,6 @@ bool TwilioRoute::signed_by_twilio(SoupServerMessage *message, const std::string
   return false;
 }
 
-static std::string param(const std::vector<std::pair<std::string, std::string>> &params, const char *key)
-{
-  for (const auto &[k, v] : params)
-    if (k == key)
-      return v;
-  return "";
-}
-
 void TwilioRoute::on_voice(SoupServerMessage *message, const std::string &path)
 {
   if (g_strcmp0(soup_server_message_get_method(message), "POST") != 0) {
@@ -120,17 +112,17 @@ void TwilioRoute::on_voice(SoupServerMessage *message, const std::string &path)
     return;
   }
   std::string error;
-  auto params = twilio::parse_form(request_body(message), &error);
-  if (!params) {
+  auto form = twilio::parse_form(request_body(message), &error);
+  if (!form) {
     log_event(LogLevel::Warning, "twilio.bad_webhook", {{"path", path}, {"peer", peer_of(message)}, {"error", error}});
     metrics_.webhook(kRoute, SOUP_STATUS_BAD_REQUEST);
     respond_error(message, SOUP_STATUS_BAD_REQUEST, "malformed form body: " + error);
     return;
   }
-  if (!signed_by_twilio(message, path, *params))
+  if (!signed_by_twilio(message, path, form->fields()))
     return;
-  std::string call_sid = param(*params, "CallSid");
-  std::string from = param(*params, "From");
+  std::string call_sid = form->get_or("CallSid", "");
+  std::string from = form->get_or("From", "");
   if (call_sid.empty()) {
     metrics_.webhook(kRoute, SOUP_STATUS_BAD_REQUEST);
     respond_error(message, SOUP_STATUS_BAD_REQUEST, "CallSid is missing");
@@ -141,11 +133,11 @@ void TwilioRoute::on_voice(SoupServerMessage *message, const std::string &path)
   metrics_.webhook(kRoute, SOUP_STATUS_OK);
   if (call_id.empty()) {
     /* Refused cleanly: Twilio plays a busy signal, no stream is opened. */
-    respond(message, SOUP_STATUS_OK, "text/xml", twilio::build_reject_twiml("busy"));
+    respond(message, SOUP_STATUS_OK, "text/xml", "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Reject reason=\"busy\"/></Response>");
     return;
   }
   calls_.set_param(call_id, "call_sid", call_sid);
-  calls_.set_param(call_id, "to", param(*params, "To"));
+  calls_.set_param(call_id, "to", form->get_or("To", ""));
 
   std::string token = random_token();
   {
@@ -160,9 +152,13 @@ void TwilioRoute::on_voice(SoupServerMessage *message, const std::string &path)
     calls_.end(call_id, CallState::Failed, "no media stream arrived");
   });
 
-  std::string twiml = twilio::build_connect_stream_twiml(with_scheme(config_.public_url, true) + "/voice/stream",
-      route_.status_callback ? config_.public_url + "/status" : "", {{"token", token}}, &error);
-  if (twiml.empty()) {
+  twilio::ConnectStream stream;
+  stream.url = with_scheme(config_.public_url, true) + "/voice/stream";
+  if (route_.status_callback)
+    stream.status_callback = config_.public_url + "/status";
+  stream.parameters = {{"token", token}};
+  std::string twiml;
+  if (!twilio::build_connect_stream_twiml(stream, &twiml, &error)) {
     log_event(LogLevel::Error, "twilio.twiml_failed", {{"call_id", call_id}, {"error", error}});
     calls_.end(call_id, CallState::Failed, "cannot answer TwiML: " + error);
     respond_error(message, SOUP_STATUS_INTERNAL_SERVER_ERROR, "cannot build TwiML");
@@ -179,20 +175,20 @@ void TwilioRoute::on_status(SoupServerMessage *message, const std::string &path)
     return;
   }
   std::string error;
-  auto params = twilio::parse_form(request_body(message), &error);
-  if (!params) {
+  auto form = twilio::parse_form(request_body(message), &error);
+  if (!form) {
     metrics_.webhook(kRoute, SOUP_STATUS_BAD_REQUEST);
     respond_error(message, SOUP_STATUS_BAD_REQUEST, "malformed form body: " + error);
     return;
   }
-  if (!signed_by_twilio(message, path, *params))
+  if (!signed_by_twilio(message, path, form->fields()))
     return;
   metrics_.webhook(kRoute, SOUP_STATUS_OK);
-  std::string call_sid = param(*params, "CallSid");
-  std::string status = param(*params, "CallStatus");
+  std::string call_sid = form->get_or("CallSid", "");
+  std::string status = form->get_or("CallStatus", "");
   std::string call_id = calls_.find_by_param("call_sid", call_sid);
   log_event(LogLevel::Info, "twilio.status", {{"call_id", call_id}, {"call_sid", call_sid}, {"status", status},
-      {"duration_s", param(*params, "CallDuration")}});
+      {"duration_s", form->get_or("CallDuration", "")}});
   if (!call_id.empty()) {
     calls_.set_param(call_id, "twilio_status", status);
     if (status == "completed")
@@ -268,10 +264,18 @@ void TwilioRoute::on_stream_start(StreamGreeting *greeting, const std::string &s
   greeting->release(this);
 
   std::string error;
-  auto start = twilio::parse_start(start_text, &error);
-  std::string call_id = start ? take_token(start->custom_parameters.count("token") ? start->custom_parameters.at("token") : "") : "";
+  twilio::InboundParse parsed = twilio::parse_inbound(start_text);
+  const twilio::StartMessage *start =
+      parsed.message ? std::get_if<twilio::StartMessage>(&*parsed.message) : nullptr;
+  std::string token;
+  if (start)
+    for (const auto &[key, value] : start->custom_parameters)
+      if (key == "token")
+        token = value;
+  std::string call_id = start ? take_token(token) : "";
   if (call_id.empty()) {
-    std::string why = start ? "unknown, used or expired token" : "malformed start: " + error;
+    std::string why = !start ? "malformed start: " + parsed.error
+                             : token.empty() ? "no token parameter" : "unknown, used or expired token";
     log_event(LogLevel::Warning, "twilio.stream_rejected", {{"peer", peer}, {"why", why}});
     metrics_.call_refused(kRoute, "bad-stream-token");
     soup_websocket_connection_close(connection, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "invalid stream token");
