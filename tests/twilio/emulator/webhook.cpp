@@ -59,14 +59,17 @@ HttpReply post_signed_form(const std::string &target_url, const std::string &sig
     reply.error = "invalid URL: " + target_url;
     return reply;
   }
-  std::string body = form_encode(params);
+  FormParams sent = params;
+  if (signing == Signing::Tampered && !sent.empty())
+    sent[0].second += "0";
+  std::string body = form_encode(sent);
   GBytes *body_bytes = g_bytes_new(body.data(), body.size());
   soup_message_set_request_body_from_bytes(msg, "application/x-www-form-urlencoded", body_bytes);
   g_bytes_unref(body_bytes);
 
   SoupMessageHeaders *headers = soup_message_get_request_headers(msg);
   soup_message_headers_replace(headers, "User-Agent", "TwilioProxy/1.1");
-  if (signing == Signing::Valid)
+  if (signing == Signing::Valid || signing == Signing::Tampered)
     soup_message_headers_replace(headers, "X-Twilio-Signature",
                                  twilio_signature(auth_token, signed_url, params).c_str());
   else if (signing == Signing::Wrong)

@@ -37,6 +37,7 @@ enum class Signing {
   Valid,     /* X-Twilio-Signature over the signed URL and params, with the right token */
   Missing,   /* no X-Twilio-Signature header */
   Wrong,     /* a well-formed signature made with another token */
+  Tampered,  /* signed correctly, then the first parameter's value changed on the way */
 };
 
 struct HttpReply {

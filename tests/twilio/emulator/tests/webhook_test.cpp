@@ -49,8 +49,17 @@ TEST(Webhook, MissingAndWrongSignatures)
                                        "12345", Signing::Wrong);
   EXPECT_EQ(wrong.status, 403u);
 
+  post_voice_webhook(bridge.http_url("/voice"), "https://mycompany.com/myapp.php?foo=1&bar=2",
+                     kVectorParams, "12345", Signing::Tampered);
+
   auto requests = bridge.requests();
-  ASSERT_EQ(requests.size(), 2u);
+  ASSERT_EQ(requests.size(), 3u);
+  /* Tampered: the vector's signature over a body that no longer matches it. */
+  EXPECT_EQ(requests[2].signature, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
+  FormParams tampered;
+  ASSERT_TRUE(form_decode(requests[2].body, &tampered));
+  EXPECT_NE(tampered, kVectorParams);
+  EXPECT_EQ(tampered.size(), kVectorParams.size());
   EXPECT_FALSE(requests[0].has_signature);
   EXPECT_TRUE(requests[1].has_signature);
   EXPECT_FALSE(requests[1].signature.empty());

@@ -1,0 +1,246 @@
+#include "launcher_process.h"
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace clawvoice::test::launcher {
+
+std::string launcher_binary()
+{
+  return CLAWVOICE_LAUNCHER_BIN;
+}
+
+std::string data_path(const std::string &name)
+{
+  return std::string(CLAWVOICE_TEST_DATA_DIR) + "/" + name;
+}
+
+std::string json_string(const std::string &json, const char *key)
+{
+  JsonParser *parser = json_parser_new();
+  std::string out;
+  if (json_parser_load_from_data(parser, json.data(), json.size(), nullptr) &&
+      JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+    JsonObject *o = json_node_get_object(json_parser_get_root(parser));
+    JsonNode *node = json_object_get_member(o, key);
+    if (node && JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING)
+      out = json_node_get_string(node);
+  }
+  g_object_unref(parser);
+  return out;
+}
+
+LauncherProcess::LauncherProcess(const std::string &config_json)
+{
+  GError *error = nullptr;
+  gchar *dir = g_dir_make_tmp("clawvoice-launcher-test-XXXXXX", &error);
+  if (!dir) {
+    start_error_ = error->message;
+    g_error_free(error);
+    return;
+  }
+  dir_ = dir;
+  g_free(dir);
+  const std::string config_path = dir_ + "/config.jsonc";
+  if (!g_file_set_contents(config_path.c_str(), config_json.c_str(), -1, &error)) {
+    start_error_ = error->message;
+    g_error_free(error);
+    return;
+  }
+
+  const std::string binary = launcher_binary();
+  const char *argv[] = {binary.c_str(), "--config", config_path.c_str(), "--listen", "127.0.0.1:0",
+                        nullptr};
+  int out_fd = -1, err_fd = -1;
+  /* The launcher must not find plugins elsewhere: it registers its own statically. */
+  gchar **envp = g_get_environ();
+  envp = g_environ_setenv(envp, "GST_REGISTRY_FORK", "no", TRUE);
+  if (!g_spawn_async_with_pipes(nullptr, const_cast<gchar **>(argv), envp, G_SPAWN_DO_NOT_REAP_CHILD,
+                                nullptr, nullptr, &pid_, nullptr, &out_fd, &err_fd, &error)) {
+    start_error_ = std::string("cannot start ") + binary + ": " + error->message;
+    g_error_free(error);
+    g_strfreev(envp);
+    return;
+  }
+  g_strfreev(envp);
+  readers_.emplace_back([this, out_fd]() { read_lines(out_fd); });
+  readers_.emplace_back([this, err_fd]() { read_lines(err_fd); });
+
+  /* The port comes in the launcher.started line. */
+  std::unique_lock<std::mutex> lock(mutex_);
+  bool ok = changed_.wait_for(lock, std::chrono::seconds(20), [&]() {
+    for (const auto &line : lines_) {
+      if (json_string(line, "event") == "launcher.started") {
+        std::string listen = json_string(line, "listen");
+        size_t colon = listen.rfind(':');
+        if (colon != std::string::npos)
+          port_ = static_cast<guint>(g_ascii_strtoull(listen.c_str() + colon + 1, nullptr, 10));
+        return true;
+      }
+    }
+    return exited_ || readers_done_ == 2;   /* it died before starting */
+  });
+  if (!ok || port_ == 0) {
+    start_error_ = "the launcher did not start; its output:\n";
+    for (const auto &line : lines_)
+      start_error_ += line + "\n";
+  }
+}
+
+LauncherProcess::~LauncherProcess()
+{
+  stop();
+  for (auto &t : readers_)
+    t.join();
+  if (!dir_.empty()) {
+    g_remove((dir_ + "/config.jsonc").c_str());
+    g_rmdir(dir_.c_str());
+  }
+}
+
+void LauncherProcess::read_lines(int fd)
+{
+  FILE *stream = fdopen(fd, "r");
+  char *line = nullptr;
+  size_t cap = 0;
+  ssize_t len;
+  while ((len = getline(&line, &cap, stream)) >= 0) {
+    std::string text(line, len);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+      text.pop_back();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      lines_.push_back(std::move(text));
+    }
+    changed_.notify_all();
+  }
+  free(line);
+  fclose(stream);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    readers_done_++;
+  }
+  changed_.notify_all();
+}
+
+bool LauncherProcess::running() const
+{
+  return pid_ > 0 && !exited_ && kill(pid_, 0) == 0;
+}
+
+int LauncherProcess::stop(guint grace_ms)
+{
+  if (pid_ <= 0 || exited_)
+    return exit_status_;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  const gint64 give_up = g_get_monotonic_time() + grace_ms * 1000;
+  pid_t done = 0;
+  while ((done = waitpid(pid_, &status, WNOHANG)) == 0 && g_get_monotonic_time() < give_up)
+    g_usleep(20000);
+  if (done == 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status, 0);
+    exit_status_ = -1;
+  } else {
+    exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  g_spawn_close_pid(pid_);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    exited_ = true;
+  }
+  changed_.notify_all();
+  return exit_status_;
+}
+
+std::string LauncherProcess::url(const std::string &path) const
+{
+  return "http://127.0.0.1:" + std::to_string(port_) + path;
+}
+
+std::vector<std::string> LauncherProcess::lines() const
+{
+  std::lock_guard<std::mutex> lock(mutex_);
+  return lines_;
+}
+
+std::vector<std::string> LauncherProcess::events(const std::string &event) const
+{
+  std::vector<std::string> out;
+  for (const auto &line : lines())
+    if (line.find(event) != std::string::npos && json_string(line, "event") == event)
+      out.push_back(line);
+  return out;
+}
+
+bool LauncherProcess::wait_for_event(const std::string &event, guint timeout_ms, size_t count) const
+{
+  std::unique_lock<std::mutex> lock(mutex_);
+  return changed_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&]() {
+    size_t n = 0;
+    for (const auto &line : lines_)
+      if (line.find(event) != std::string::npos && json_string(line, "event") == event)
+        n++;
+    return n >= count;
+  });
+}
+
+bool LauncherProcess::output_contains(const std::string &text) const
+{
+  for (const auto &line : lines())
+    if (line.find(text) != std::string::npos)
+      return true;
+  return false;
+}
+
+namespace {
+HttpAnswer request(const char *method, const std::string &url, const std::string &bearer)
+{
+  HttpAnswer answer;
+  GMainContext *context = g_main_context_new();
+  g_main_context_push_thread_default(context);
+  SoupSession *session = soup_session_new_with_options("timeout", 10, nullptr);
+  SoupMessage *msg = soup_message_new(method, url.c_str());
+  if (!bearer.empty())
+    soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization",
+                                 ("Bearer " + bearer).c_str());
+  GError *error = nullptr;
+  GBytes *body = soup_session_send_and_read(session, msg, nullptr, &error);
+  if (error) {
+    answer.error = error->message;
+    g_error_free(error);
+  } else {
+    answer.status = soup_message_get_status(msg);
+    const char *type =
+        soup_message_headers_get_content_type(soup_message_get_response_headers(msg), nullptr);
+    answer.content_type = type ? type : "";
+    gsize len = 0;
+    const char *data = static_cast<const char *>(g_bytes_get_data(body, &len));
+    answer.body.assign(data ? data : "", len);
+  }
+  if (body)
+    g_bytes_unref(body);
+  g_object_unref(msg);
+  g_object_unref(session);
+  g_main_context_pop_thread_default(context);
+  g_main_context_unref(context);
+  return answer;
+}
+}  // namespace
+
+HttpAnswer LauncherProcess::get(const std::string &path, const std::string &bearer) const
+{
+  return request("GET", url(path), bearer);
+}
+
+HttpAnswer LauncherProcess::del(const std::string &path, const std::string &bearer) const
+{
+  return request("DELETE", url(path), bearer);
+}
+
+}  // namespace clawvoice::test::launcher
