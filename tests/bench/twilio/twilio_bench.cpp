@@ -1,0 +1,319 @@
+/* clawvoice — Twilio path benchmark: N simultaneous phone calls through the real launcher.
+ *
+ *   twilio-bench                   N = 50, 100, 200 (about 1.5 minutes per N)
+ *   twilio-bench 10 20             other call counts
+ *   twilio-bench --window 20       seconds measured per N (default 12)
+ *
+ * For each N: a fresh clawvoice-launcher process (pipelines/twilio.launch: mulawbridge ↔
+ * realtimesink, μ-law untouched) on 127.0.0.1, whose backend is the Realtime simulator running in
+ * this process; N emulated Twilio calls on one emulator thread, each speaking tests/data/question.wav
+ * in real time, then silence, and hearing a long spoken reply. After a warm-up the launcher's CPU
+ * (utime+stime from /proc/PID/stat) and resident memory (VmRSS from /proc/PID/status) are read at
+ * the start and end of the window. Prints figures, not a verdict (tests/bench/README.md says what
+ * each column means); exits non-zero only when it could not run. */
+#include <glib.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "launcher_process.h"
+#include "media_stream_call.h"
+#include "mulaw_audio.h"
+#include "realtime_simulator.h"
+#include "twiml.h"
+#include "webhook.h"
+
+using namespace clawvoice;
+using namespace clawvoice::test::twilio_emu;
+using clawvoice::test::launcher::LauncherProcess;
+
+namespace {
+
+const char kAuthToken[] = "bench-twilio-auth-token-31c9";
+const char kControlToken[] = "bench-control-token-0123456789";
+const char kSimKey[] = "sk-bench-twilio";
+const char kReply[] =
+    "Thank you for calling. This is a long answer so that the reply keeps playing for the whole "
+    "measured window: the weather is mild, the sea is calm, the trains run on time, and the baker "
+    "by the river opens at seven every morning except on Sundays and public holidays.";
+
+struct ProcSample {
+  double cpu_s = 0;   /* utime + stime */
+  double rss_mb = 0;
+  int threads = 0;
+};
+
+ProcSample sample_process(GPid pid)
+{
+  ProcSample s;
+  gchar *stat = nullptr;
+  if (g_file_get_contents(("/proc/" + std::to_string(pid) + "/stat").c_str(), &stat, nullptr, nullptr)) {
+    /* Fields after the ")" that ends the command name: state is field 3, utime 14, stime 15. */
+    const char *p = strrchr(stat, ')');
+    if (p) {
+      gchar **fields = g_strsplit(p + 2, " ", -1);
+      if (g_strv_length(fields) > 13) {
+        const double tick = sysconf(_SC_CLK_TCK);
+        s.cpu_s = (g_ascii_strtod(fields[11], nullptr) + g_ascii_strtod(fields[12], nullptr)) / tick;
+      }
+      g_strfreev(fields);
+    }
+    g_free(stat);
+  }
+  gchar *status = nullptr;
+  if (g_file_get_contents(("/proc/" + std::to_string(pid) + "/status").c_str(), &status, nullptr, nullptr)) {
+    gchar **lines = g_strsplit(status, "\n", -1);
+    for (gchar **l = lines; *l; l++) {
+      if (g_str_has_prefix(*l, "VmRSS:"))
+        s.rss_mb = g_ascii_strtod(*l + 6, nullptr) / 1024.0;
+      if (g_str_has_prefix(*l, "Threads:"))
+        s.threads = atoi(*l + 8);
+    }
+    g_strfreev(lines);
+    g_free(status);
+  }
+  return s;
+}
+
+double metric(const std::string &page, const std::string &name)
+{
+  size_t at = page.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : g_ascii_strtod(page.c_str() + at + name.size() + 2, nullptr);
+}
+
+struct Row {
+  size_t calls = 0;
+  size_t streaming = 0;
+  double cpu_pct_per_call = 0, cpu_pct_total = 0;
+  double rss_idle_mb = 0, rss_mb = 0, mb_per_call = 0;
+  int threads = 0;
+  guint64 underruns = 0, short_frames = 0, irregular = 0, violations = 0;
+  double dropped_frames = 0;
+  double heard_s_per_call = 0;
+  Percentiles in_delay, out_jitter, out_pacing_late;
+  double max_lead_ms = 0;
+  SchedulerStats emulator;
+};
+
+Row run(sim::RealtimeSimulator &simulator, const std::vector<guint8> &caller_audio, size_t n,
+        double window_s, std::string *error)
+{
+  Row row;
+  row.calls = n;
+  LauncherProcess launcher(std::string(R"({
+    "server": { "listen": "127.0.0.1:0", "control_token": ")") + kControlToken + R"(" },
+    "calls": { "max_concurrent": )" + std::to_string(n + 10) + R"( },
+    "realtime": { "backend": "openai", "url": ")" + simulator.url() + R"(", "api_key": ")" + kSimKey + R"(" },
+    "routes": { "twilio": { "auth_token": ")" + kAuthToken + R"(" } }
+  })");
+  if (!launcher.started()) {
+    *error = launcher.start_error();
+    return row;
+  }
+  g_usleep(500000);
+  const ProcSample idle = sample_process(launcher.pid());
+  row.rss_idle_mb = idle.rss_mb;
+
+  const int64_t sim_base_ms = simulator.input_audio_ms();   /* the simulator outlives each run */
+  auto thread = std::make_shared<EmulatorThread>("twilio-bench");
+  std::vector<std::unique_ptr<MediaStreamCall>> calls;
+  TwimlOptions twiml_options;
+  twiml_options.allow_ws_loopback = true;
+  const std::string voice = launcher.url("/voice");
+  const gint64 stagger_us = std::min<gint64>(20000, 4000000 / n);   /* spread the 20 ms phases */
+  for (size_t i = 0; i < n; i++) {
+    CallIdentity id = CallIdentity::random();
+    HttpReply reply = post_voice_webhook(voice, voice, voice_webhook_params(id), kAuthToken);
+    TwimlResult twiml = parse_connect_stream_twiml(reply.body, twiml_options);
+    if (reply.status != 200 || !twiml.ok()) {
+      *error = "call " + std::to_string(i) + ": webhook " + std::to_string(reply.status) + " " +
+               twiml.describe();
+      return row;
+    }
+    CallOptions options;
+    options.stream_url = twiml.stream.url;
+    options.custom_parameters = twiml.stream.parameters;
+    options.ids.account_sid = id.account_sid;
+    options.ids.call_sid = id.call_sid;
+    options.caller_audio = caller_audio;
+    options.record_played_audio = false;
+    calls.push_back(std::make_unique<MediaStreamCall>(thread, options));
+    calls.back()->start();
+    g_usleep(stagger_us);
+  }
+
+  /* Warm-up: the question is spoken (4.3 s), the reply starts. */
+  g_usleep(7 * G_USEC_PER_SEC);
+  const ProcSample begin = sample_process(launcher.pid());
+  const gint64 window_start = g_get_monotonic_time();
+  const gint64 window_end = window_start + static_cast<gint64>(window_s * G_USEC_PER_SEC);
+  std::vector<guint64> heard_at_start;
+  for (auto &c : calls)
+    heard_at_start.push_back(c->report().played_frames.size());
+
+  /* Inbound delay: how long after the emulator had sent a given amount of caller audio (all
+   * calls together) the model had received that much. Sampled every 2 ms; the sent side is
+   * rebuilt from the per-frame send times afterwards. */
+  std::vector<std::pair<gint64, int64_t>> received;   /* (time, simulator's input ms) */
+  while (g_get_monotonic_time() < window_end) {
+    received.emplace_back(g_get_monotonic_time(), simulator.input_audio_ms());
+    g_usleep(2000);
+  }
+  const ProcSample end = sample_process(launcher.pid());
+  const double wall_s = (g_get_monotonic_time() - window_start) / 1e6;
+
+  /* Figures from the emulator's reports. */
+  std::vector<gint64> sent_times;   /* every caller frame of every call, 20 ms each */
+  std::vector<double> jitter, pacing_late;
+  guint64 heard_frames = 0;
+  for (size_t i = 0; i < calls.size(); i++) {
+    CallReport r = calls[i]->report();
+    row.streaming += r.state == CallState::Streaming;
+    row.violations += r.violations.size();
+    row.underruns += std::count_if(r.underruns.begin(), r.underruns.end(),
+                                   [&](const Underrun &u) { return u.dry_at_us >= window_start; });
+    row.short_frames += r.short_frames;
+    row.irregular += r.irregular_payloads;
+    row.max_lead_ms = std::max(row.max_lead_ms, r.max_buffered_ms());
+    heard_frames += r.played_frames.size() - heard_at_start[i];
+    for (const auto &f : r.sent_media)
+      sent_times.push_back(f.sent_us);
+    /* Outbound: each media frame's arrival against real-time pacing from the first frame of its
+     * run (a run: frames less than 100 ms apart), and the inter-arrival jitter, in the window. */
+    gint64 run_start = 0;
+    size_t run_index = 0;
+    for (size_t k = 0; k < r.received_media.size(); k++) {
+      const auto &m = r.received_media[k];
+      if (k == 0 || m.time_us - r.received_media[k - 1].time_us > 100000) {
+        run_start = m.time_us;
+        run_index = 0;
+      }
+      if (m.time_us >= window_start && m.time_us < window_end) {
+        pacing_late.push_back(std::max<double>(0, (m.time_us - run_start - 20000.0 * run_index) / 1000.0));
+        if (run_index > 0)
+          jitter.push_back(std::fabs((m.time_us - r.received_media[k - 1].time_us) / 1000.0 - 20.0));
+      }
+      run_index += (m.bytes + 159) / 160;
+    }
+  }
+  std::sort(sent_times.begin(), sent_times.end());
+  std::vector<double> in_delay;
+  for (size_t k = 1; k < received.size(); k++) {
+    if (received[k].second == received[k - 1].second)
+      continue;   /* only the instants where more audio had just arrived */
+    const int64_t frames = (received[k].second - sim_base_ms) / 20;
+    if (frames <= 0 || static_cast<size_t>(frames) > sent_times.size())
+      continue;
+    in_delay.push_back((received[k].first - sent_times[frames - 1]) / 1000.0);
+  }
+  row.in_delay = percentiles(in_delay);
+  row.out_jitter = percentiles(jitter);
+  row.out_pacing_late = percentiles(pacing_late);
+  row.heard_s_per_call = heard_frames * 0.020 / n;
+  row.cpu_pct_total = (end.cpu_s - begin.cpu_s) / wall_s * 100.0;
+  row.cpu_pct_per_call = row.cpu_pct_total / n;
+  row.rss_mb = end.rss_mb;
+  row.mb_per_call = (end.rss_mb - idle.rss_mb) / n;
+  row.threads = end.threads;
+  row.emulator = thread->stats();
+
+  std::string page = launcher.get("/metrics", kControlToken).body;
+  row.dropped_frames = metric(page, "clawvoice_audio_frames_dropped_total");
+
+  for (auto &c : calls)
+    c->stop();
+  for (auto &c : calls)
+    c->wait_closed(5000);
+  calls.clear();
+  launcher.stop();
+  return row;
+}
+
+}  // namespace
+
+int main(int argc, char **argv)
+{
+  double window_s = 12;
+  std::vector<size_t> counts;
+  for (int i = 1; i < argc; i++) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::printf("usage: twilio-bench [--window SECONDS] [N ...]   (default N: 50 100 200)\n");
+      return 0;
+    }
+    if (arg == "--window" && i + 1 < argc) {
+      window_s = g_ascii_strtod(argv[++i], nullptr);
+      continue;
+    }
+    long n = strtol(arg.c_str(), nullptr, 10);
+    if (n < 1 || n > 1000) {
+      std::fprintf(stderr, "twilio-bench: bad call count '%s'\n", arg.c_str());
+      return 2;
+    }
+    counts.push_back(static_cast<size_t>(n));
+  }
+  if (counts.empty())
+    counts = {50, 100, 200};
+  if (window_s < 2 || window_s > 600) {
+    std::fprintf(stderr, "twilio-bench: --window must be 2…600 s\n");
+    return 2;
+  }
+
+  std::vector<guint8> question;
+  std::string error;
+  if (!load_wav_as_mulaw(test::launcher::data_path("question.wav"), &question, &error)) {
+    std::fprintf(stderr, "twilio-bench: %s\n", error.c_str());
+    return 1;
+  }
+
+  sim::Options options;
+  options.api_key = kSimKey;
+  options.tool_calls = false;
+  options.reply_text = kReply;
+  options.response_delay_ms = 0;
+  sim::RealtimeSimulator simulator(options);
+  if (!simulator.start(&error)) {
+    std::fprintf(stderr, "twilio-bench: simulator: %s\n", error.c_str());
+    return 1;
+  }
+
+  std::printf("twilio-bench: launcher %s, window %.0f s, caller speaks question.wav then silence\n",
+              test::launcher::launcher_binary().c_str(), window_s);
+  std::printf("%6s %6s %9s %8s %8s %8s %7s %5s %9s %9s %8s %8s %9s %9s %9s %7s %7s %6s\n", "calls",
+              "stream", "CPU%/call", "CPU%tot", "RSS MB", "MB/call", "thr", "viol", "underrun",
+              "dropped", "short", "irreg", "in p50", "in p99", "out p50", "out p99", "jit p99",
+              "heard");
+  for (size_t n : counts) {
+    Row row = run(simulator, question, n, window_s, &error);
+    if (!error.empty()) {
+      std::fprintf(stderr, "twilio-bench: N=%zu: %s\n", n, error.c_str());
+      return 1;
+    }
+    std::printf("%6zu %6zu %9.3f %8.1f %8.1f %8.2f %7d %5llu %9llu %9.0f %8llu %8llu %9.1f %9.1f %9.1f "
+                "%7.1f %7.1f %6.1f\n",
+                row.calls, row.streaming, row.cpu_pct_per_call, row.cpu_pct_total, row.rss_mb,
+                row.mb_per_call, row.threads, static_cast<unsigned long long>(row.violations),
+                static_cast<unsigned long long>(row.underruns), row.dropped_frames,
+                static_cast<unsigned long long>(row.short_frames),
+                static_cast<unsigned long long>(row.irregular), row.in_delay.p50, row.in_delay.p99,
+                row.out_pacing_late.p50, row.out_pacing_late.p99, row.out_jitter.p99,
+                row.heard_s_per_call);
+    std::printf("       (idle RSS %.1f MB; max lead in Twilio's buffer %.0f ms; emulator: %llu of %llu "
+                "frames >5 ms late, worst %.1f ms)\n",
+                row.rss_idle_mb, row.max_lead_ms,
+                static_cast<unsigned long long>(row.emulator.late_over_5ms),
+                static_cast<unsigned long long>(row.emulator.runs), row.emulator.max_late_us / 1000.0);
+    std::fflush(stdout);
+  }
+  return 0;
+}
