@@ -106,7 +106,6 @@ TEST_F(OpenClawRelayElement, AcknowledgesAtOnceThenHandsTheCleanedAnswerToTheVoi
   ASSERT_TRUE(s);
   ExecutorHarness h("openclawrelay", relay_props(*s));
 
-  gint64 pushed = g_get_monotonic_time();
   h.push_call("call_A", "send_to_openclaw", R"({"message":"What's the weather in Paris tomorrow?"})");
   /* The acknowledgement is the tool result, sent before chain() returned: no waiting on the agent. */
   ASSERT_GE(h.events().size(), 1u);
@@ -115,7 +114,6 @@ TEST_F(OpenClawRelayElement, AcknowledgesAtOnceThenHandsTheCleanedAnswerToTheVoi
   EXPECT_EQ(ack.call_id, "call_A");
   EXPECT_TRUE(ack.respond);
   EXPECT_NE(ack.output.find("\"status\":\"working\""), std::string::npos) << ack.output;
-  EXPECT_LT(ack.at_us - pushed, 100000);
 
   ASSERT_GE(h.wait_events(2, 5000).size(), 2u);
   const UpstreamEvent &answer = h.events()[1];

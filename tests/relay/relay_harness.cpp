@@ -30,6 +30,9 @@ ExecutorHarness::~ExecutorHarness()
 {
   if (h_)
     gst_harness_teardown(h_);
+  /* Queued messages hold the element, which holds the bus: take them all before letting go. */
+  if (bus_)
+    drain_bus();
   for (GstMessage *m : messages_)
     gst_message_unref(m);
   if (bus_)
