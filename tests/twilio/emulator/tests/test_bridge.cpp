@@ -64,10 +64,16 @@ TestBridge::TestBridge()
     }
     g_object_unref(address);
     g_object_unref(loopback);
-    GSList *uris = soup_server_get_uris(server_);
-    if (uris)
-      port_ = g_uri_get_port(static_cast<GUri *>(uris->data));
-    g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
+    /* The port from the listening socket (soup_server_get_uris leaks an address in libsoup 3.2). */
+    GSList *listeners = soup_server_get_listeners(server_);
+    if (listeners) {
+      GSocketAddress *local = g_socket_get_local_address(G_SOCKET(listeners->data), nullptr);
+      if (local) {
+        port_ = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
+        g_object_unref(local);
+      }
+    }
+    g_slist_free(listeners);
   });
 }
 
