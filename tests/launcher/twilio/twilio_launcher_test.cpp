@@ -404,6 +404,45 @@ TEST_F(TwilioLauncher, GarbageFromTwilioIsLoggedAndTheCallGoesOn)
   EXPECT_TRUE(launcher_->running());
 }
 
+TEST_F(TwilioLauncher, SignedStatusCallbacksEndCallsForgedOnesAre403)
+{
+  const std::string status_url = launcher_->url("/status");
+  CallIdentity call = CallIdentity::random();
+  TwimlResult twiml = answer(call);
+  ASSERT_TRUE(twiml.ok());
+  auto media = stream(call, twiml, *question_);
+  ASSERT_TRUE(media->wait_for([](const CallReport &r) { return r.sent_media.size() > 25; }, 5000));
+  std::string id = call_id(call.call_sid);
+  ASSERT_FALSE(id.empty());
+
+  FormParams completed = status_callback_params(call, "completed", 3);
+  EXPECT_EQ(post_status_callback(status_url, status_url, completed, kAuthToken, Signing::Wrong).status, 403u);
+  EXPECT_EQ(post_status_callback(status_url, status_url, completed, kAuthToken, Signing::Missing).status, 403u);
+  g_usleep(200000);
+  EXPECT_EQ(media->report().state, CallState::Streaming) << "a forged callback ends nothing";
+  EXPECT_EQ(call_id(call.call_sid), id);
+
+  HttpReply ok = post_status_callback(status_url, status_url, completed, kAuthToken);
+  EXPECT_GE(ok.status, 200u);
+  EXPECT_LT(ok.status, 300u);
+  ASSERT_TRUE(media->wait_closed(10000)) << "the call's stream ends with the call";
+  EXPECT_TRUE(media->report().closed_by_bridge);
+  ASSERT_TRUE(wait_no_calls(5000));
+  HttpAnswer ended = launcher_->get("/calls/" + id, kControlToken);
+  EXPECT_EQ(json_string(ended.body, "state"), "ended") << ended.body;
+  EXPECT_NE(json_string(ended.body, "end_reason").find("completed"), std::string::npos) << ended.body;
+  EXPECT_TRUE(media->report().violations.empty()) << media->report().describe_violations();
+
+  /* A call that never streams: Twilio reports it unanswered. */
+  CallIdentity unanswered = CallIdentity::random();
+  ASSERT_TRUE(answer(unanswered).ok());
+  std::string pending_id = call_id(unanswered.call_sid);
+  ASSERT_FALSE(pending_id.empty());
+  post_status_callback(status_url, status_url, status_callback_params(unanswered, "no-answer", 0), kAuthToken);
+  ASSERT_TRUE(wait_no_calls(5000));
+  EXPECT_EQ(json_string(launcher_->get("/calls/" + pending_id, kControlToken).body, "state"), "failed");
+}
+
 TEST_F(TwilioLauncher, FiftySimultaneousCallsCompleteWithNoViolationAndNoLeak)
 {
   constexpr size_t kCalls = 50;
