@@ -147,6 +147,14 @@ std::string describe_config(const Config &c)
   add_string(b, "api_key", masked(c.realtime.api_key));
   json_builder_end_object(b);
 
+  json_builder_set_member_name(b, "openclaw");
+  json_builder_begin_object(b);
+  add_string(b, "backend", c.openclaw.kind == AgentBackend::Kind::Gateway ? "gateway" : "simulator");
+  add_string(b, "url", c.openclaw.url);
+  add_string(b, "token", masked(c.openclaw.token));
+  add_string(b, "agent_id", c.openclaw.agent_id);
+  json_builder_end_object(b);
+
   json_builder_set_member_name(b, "simulator");
   json_builder_begin_object(b);
   add_string(b, "listen", c.simulator.listen.to_string());

@@ -57,6 +57,14 @@ struct RealtimeBackend {
   std::string api_key;              /* required when kind == OpenAI; a secret */
 };
 
+/* The brain: the OpenClaw gateway the pipelines' `openclawrelay` elements call. */
+struct AgentBackend {
+  enum class Kind { Simulator, Gateway } kind = Kind::Simulator;
+  std::string url = "http://127.0.0.1:18789";   /* used when kind == Gateway; no trailing slash */
+  std::string token;                /* the gateway's bearer token; required when kind == Gateway; a secret */
+  std::string agent_id = "main";
+};
+
 struct SimulatorConfig {
   ListenAddress listen{"127.0.0.1", 0};
   std::string api_key = "sk-sim-local";
@@ -77,6 +85,7 @@ struct Config {
   std::string gst_debug;              /* for gst_debug_set_threshold_from_string() */
   std::string pipelines_dir;          /* absolute */
   RealtimeBackend realtime;
+  AgentBackend openclaw;
   SimulatorConfig simulator;
   ElementProperties properties;
   std::map<std::string, RouteConfig> routes;   /* every known route present, enabled or not */

@@ -78,7 +78,7 @@ class ConfigParser {
     config_ = &config;
     config.pipelines_dir = absolute_path(builtin_pipelines_dir, "");
 
-    check_keys(*root, "", {"server", "calls", "log", "pipelines_dir", "realtime", "simulator", "properties",
+    check_keys(*root, "", {"server", "calls", "log", "pipelines_dir", "realtime", "openclaw", "simulator", "properties",
                            "routes"});
     if (const JsoncValue *v = member(*root, "", "server", Kind::Object))
       parse_server(*v, "server");
@@ -95,6 +95,7 @@ class ConfigParser {
     }
     const JsoncValue *realtime = member(*root, "", "realtime", Kind::Object);
     parse_realtime(realtime, "realtime");
+    parse_openclaw(member(*root, "", "openclaw", Kind::Object), "openclaw");
     if (const JsoncValue *v = member(*root, "", "simulator", Kind::Object))
       parse_simulator(*v, "simulator");
     if (const JsoncValue *v = member(*root, "", "properties", Kind::Object))
@@ -288,6 +289,43 @@ class ConfigParser {
     if (rt.kind == RealtimeBackend::Kind::OpenAI && rt.api_key.empty() && !key_failed)
       error(line_of(key_given ? path + ".api_key" : path), path + ".api_key",
             key_given ? "is empty; the openai backend needs an API key" : "required when backend is openai");
+  }
+
+  void parse_openclaw(const JsoncValue *v, const std::string &path)
+  {
+    AgentBackend &agent = config_->openclaw;
+    if (!v)
+      return;
+    check_keys(*v, path, {"backend", "url", "token", "agent_id"});
+    std::string backend, url, normalised, why;
+    if (read_string(*v, path, "backend", &backend)) {
+      if (backend == "simulator")
+        agent.kind = AgentBackend::Kind::Simulator;
+      else if (backend == "gateway")
+        agent.kind = AgentBackend::Kind::Gateway;
+      else
+        error(line_of(path + ".backend"), path + ".backend", "'" + backend + "' is not one of: simulator, gateway");
+    }
+    if (read_string(*v, path, "url", &url)) {
+      if (check_base_url(url, &normalised, &why))
+        agent.url = normalised;
+      else
+        error(line_of(path + ".url"), path + ".url", why);
+    }
+    std::string agent_id;
+    if (read_string(*v, path, "agent_id", &agent_id)) {
+      if (is_identifier(agent_id))
+        agent.agent_id = agent_id;
+      else
+        error(line_of(path + ".agent_id"), path + ".agent_id", "'" + agent_id + "' is not an agent id (letters, digits, '-' and '_')");
+    }
+    bool token_given = v->find("token") != nullptr;
+    size_t before = errors_->size();
+    read_token(*v, path, "token", 1, &agent.token);
+    bool token_failed = errors_->size() != before;
+    if (agent.kind == AgentBackend::Kind::Gateway && agent.token.empty() && !token_failed)
+      error(line_of(token_given ? path + ".token" : path), path + ".token",
+            token_given ? "is empty; the gateway backend needs its token" : "required when backend is gateway");
   }
 
   void parse_simulator(const JsoncValue &v, const std::string &path)
