@@ -5,6 +5,7 @@
 
 #include <gst/gst.h>
 
+#include "mulawbridge/gstmulawbridge.h"
 #include "openclawrelay/gsthttptools.h"
 #include "openclawrelay/gstopenclawrelay.h"
 #include "realtimesink/gstrealtimesink.h"
@@ -13,6 +14,7 @@ static gboolean plugin_init(GstPlugin *plugin)
 {
   gboolean ok = FALSE;
   ok |= GST_ELEMENT_REGISTER(realtimesink, plugin);
+  ok |= GST_ELEMENT_REGISTER(mulawbridge, plugin);
   ok |= GST_ELEMENT_REGISTER(openclawrelay, plugin);
   ok |= GST_ELEMENT_REGISTER(httptools, plugin);
   return ok;

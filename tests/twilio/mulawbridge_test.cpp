@@ -1,0 +1,544 @@
+/* mulawbridge in real pipelines: a minimal Twilio peer (twilio_peer.h) on 127.0.0.1 on one side,
+ * realtimesink and the Realtime simulator on the other. */
+#include <gtest/gtest.h>
+#include <libsoup/soup.h>
+
+#include <atomic>
+#include <cmath>
+
+#include "clawvoice-contract.h"
+#include "common/g711.h"
+#include "mulawbridge/mark_ledger.h"
+#include "mulawbridge/mulawbridge-messages.h"
+#include "net/net_thread.h"
+#include "test_support.h"
+#include "twilio/media_stream.h"
+#include "twilio_peer.h"
+
+using namespace clawvoice;
+using namespace clawvoice::test;
+using clawvoice::mulawbridge::MarkLedger;
+
+namespace {
+
+const char *kKey = "sk-test-123456";
+const char *kShortReply = "It will be sunny in Paris tomorrow.";
+const char *kLongReply =
+    "Tomorrow in Paris it will be mostly sunny, with a light breeze from the west, a high of twenty "
+    "two degrees in the afternoon, and a small chance of showers late in the evening.";
+
+std::unique_ptr<sim::RealtimeSimulator> simulator_saying(std::function<std::string(int turn)> say)
+{
+  sim::Options options;
+  options.api_key = kKey;
+  options.tool_calls = false;
+  auto turn = std::make_shared<int>(0);
+  options.on_user_turn = [say, turn](const sim::UserTurn &) {
+    return sim::Reply{sim::Reply::Kind::Speak, say((*turn)++), "", ""};
+  };
+  return start_simulator(options);
+}
+
+/* The launch line of the Twilio route: the bridge loops around realtimesink. */
+std::string call_line(const sim::RealtimeSimulator &s, const std::string &bridge = "")
+{
+  return "mulawbridge name=tw listen=true port=0 " + bridge + " ! realtimesink name=rt url=" + s.url() +
+         " api-key=" + kKey + " ! tw.";
+}
+
+std::string stream_url(GstElement *bridge)
+{
+  gint port = 0;
+  g_object_get(bridge, "bound-port", &port, nullptr);
+  EXPECT_GT(port, 0);
+  return "ws://127.0.0.1:" + std::to_string(port) + "/voice/stream";
+}
+
+guint64 stat(GstElement *bridge, const char *field)
+{
+  GstStructure *s = nullptr;
+  g_object_get(bridge, "stats", &s, nullptr);
+  guint64 v = 0;
+  EXPECT_TRUE(gst_structure_get_uint64(s, field, &v)) << field;
+  gst_structure_free(s);
+  return v;
+}
+
+/* What the caller has heard, as mulawbridge answers realtimesink (running time, ms). */
+double heard_position_ms(GstElement *bridge)
+{
+  GstPad *pad = gst_element_get_static_pad(bridge, "sink");
+  gint64 position = -1;
+  EXPECT_TRUE(gst_pad_query_position(pad, GST_FORMAT_TIME, &position));
+  gst_object_unref(pad);
+  return double(position) / 1e6;
+}
+
+/* The end (ms) encoded in a mark's name. */
+double mark_end_ms(const std::string &name)
+{
+  uint64_t generation = 0, end = 0;
+  EXPECT_TRUE(MarkLedger::parse_name(name, &generation, &end)) << name;
+  return double(end) / 1e6;
+}
+
+/* The reply came and has been quiet for a second. */
+bool reply_done(const PeerObservations &o, int min_frames = 50)
+{
+  return o.media_frames >= min_frames && g_get_monotonic_time() - o.last_media_us > 1000000;
+}
+
+double rms_of_mulaw(const std::vector<uint8_t> &audio)
+{
+  std::vector<int16_t> pcm = g711::decode_ulaw(audio.data(), audio.size());
+  double sum = 0;
+  for (int16_t s : pcm)
+    sum += double(s) * double(s);
+  return pcm.empty() ? 0.0 : std::sqrt(sum / double(pcm.size()));
+}
+
+bool has_warning(const Pipeline &p, const std::string &text, int *count = nullptr)
+{
+  int n = 0;
+  for (const std::string &w : p.warnings())
+    if (w.find(text) != std::string::npos)
+      n++;
+  if (count)
+    *count = n;
+  return n > 0;
+}
+
+void send_clear(GstElement *bridge)
+{
+  GstPad *pad = gst_element_get_static_pad(bridge, "sink");
+  gst_pad_send_event(pad, gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM_OOB,
+      gst_structure_new_empty(CLAWVOICE_EVENT_CLEAR)));
+  gst_object_unref(pad);
+}
+
+class MulawBridge : public ::testing::Test {
+ protected:
+  void SetUp() override { init_gstreamer(); }
+};
+
+}  // namespace
+
+TEST_F(MulawBridge, CallStreamsSpeechAndGetsAPacedMulawReplyWithMarks)
+{
+  auto simulator = simulator_saying([](int) { return kShortReply; });
+  ASSERT_TRUE(simulator);
+  Pipeline p(call_line(*simulator, "post-marks=true"));
+  GstElement *tw = p.by_name("tw");
+  ASSERT_NE(p.play(), GST_STATE_CHANGE_FAILURE);
+  PeerOptions options;
+  options.caller_audio = load_mulaw(data_path("question.wav"));
+  ASSERT_GT(options.caller_audio.size(), 8000u * 3);
+  TwilioPeer peer(options);
+  ASSERT_TRUE(peer.connect(stream_url(tw)));
+
+  /* The start, with the TwiML parameters, on the bus. */
+  ASSERT_TRUE(p.run_until([&] { return !p.element_messages(CLAWVOICE_MESSAGE_TWILIO_START).empty(); }, 5000));
+  const GstStructure *start = p.element_messages(CLAWVOICE_MESSAGE_TWILIO_START)[0];
+  EXPECT_STREQ(gst_structure_get_string(start, "stream-sid"), options.stream_sid.c_str());
+  EXPECT_STREQ(gst_structure_get_string(start, "call-sid"), options.call_sid.c_str());
+  EXPECT_STREQ(gst_structure_get_string(start, "account-sid"), options.account_sid.c_str());
+  EXPECT_STREQ(gst_structure_get_string(start, "encoding"), "audio/x-mulaw");
+  const GstStructure *parameters = nullptr;
+  ASSERT_TRUE(gst_structure_get(start, "parameters", GST_TYPE_STRUCTURE, &parameters, nullptr));
+  EXPECT_STREQ(gst_structure_get_string(parameters, "token"), "tok-123");
+  EXPECT_STREQ(gst_structure_get_string(parameters, "caller"), "+15551230000");
+  gst_structure_free((GstStructure *) parameters);
+  const GValue *tracks = gst_structure_get_value(start, "tracks");
+  ASSERT_TRUE(tracks && GST_VALUE_HOLDS_ARRAY(tracks));
+  EXPECT_STREQ(g_value_get_string(gst_value_array_get_value(tracks, 0)), "inbound");
+
+  /* DTMF while the caller speaks. */
+  peer.send_dtmf("7");
+  peer.send_dtmf("#");
+
+  ASSERT_TRUE(p.run_until([&] { return reply_done(peer.observe()); }, 30000)) << p.first_error();
+  PeerObservations o = peer.observe();
+  EXPECT_EQ(o.invalid, 0) << "every message exactly Twilio's shape: " << o.first_invalid;
+  EXPECT_EQ(o.binary, 0);
+  EXPECT_EQ(o.odd_sized_frames, 0) << "whole 20 ms frames only";
+  double reply_ms = o.media_frames * 20.0;
+  EXPECT_GT(reply_ms, 1200);
+  EXPECT_LT(reply_ms, 4500);
+  EXPECT_GT(rms_of_mulaw(o.audio), 300.0) << "the reply is audible";
+  EXPECT_LE(o.max_buffered_ms, 160.0 + 40.0) << "never more than the lead waiting in Twilio's buffer";
+  std::cout << "reply " << reply_ms << " ms, most buffered at the peer " << o.max_buffered_ms << " ms, late frames "
+            << stat(tw, "late-frames") << "\n";
+  EXPECT_LE(stat(tw, "late-frames"), (guint64) o.media_frames / 10);
+
+  /* A mark after every frame; once all came back, the heard position is the end of the reply. */
+  EXPECT_EQ(o.marks, o.media_frames);
+  ASSERT_TRUE(p.run_until([&] { return stat(tw, "marks-heard") == stat(tw, "marks-sent"); }, 3000));
+  EXPECT_EQ(stat(tw, "marks-released"), 0u);
+  EXPECT_NEAR(double(stat(tw, "heard-ms")), reply_ms, 1.0);
+  double first_start = mark_end_ms(o.mark_names.front()) - 20.0;
+  double last_end = mark_end_ms(o.mark_names.back());
+  EXPECT_NEAR(heard_position_ms(tw), last_end, 0.001) << "the end of the last mark (names carry µs)";
+  EXPECT_NEAR(last_end - first_start, reply_ms, 40.0) << "one contiguous reply";
+  EXPECT_NEAR(peer.played_ms_now(), reply_ms, 1.0);
+  int heard_messages = 0;
+  for (const GstStructure *s : p.element_messages(CLAWVOICE_MESSAGE_TWILIO_MARK)) {
+    gboolean heard = FALSE;
+    gst_structure_get_boolean(s, "heard", &heard);
+    heard_messages += heard ? 1 : 0;
+  }
+  EXPECT_EQ(heard_messages, o.marks);
+
+  /* DTMF on the bus, in order. */
+  auto dtmf = p.element_messages(CLAWVOICE_MESSAGE_DTMF);
+  ASSERT_EQ(dtmf.size(), 2u);
+  EXPECT_STREQ(gst_structure_get_string(dtmf[0], "digit"), "7");
+  EXPECT_STREQ(gst_structure_get_string(dtmf[1], "digit"), "#");
+
+  /* No transcoding anywhere: the session is μ-law both ways. */
+  std::string session = simulator->current_session_json();
+  EXPECT_NE(session.find("\"audio/pcmu\""), std::string::npos) << session;
+  EXPECT_EQ(session.find("\"audio/pcm\""), std::string::npos) << session;
+  EXPECT_EQ(simulator->user_turns().size(), 1u);
+
+  /* Twilio's stop ends the call: EOS through realtimesink. */
+  peer.send_stop();
+  ASSERT_EQ(p.run(20000), GST_MESSAGE_EOS) << p.first_error();
+  auto stops = p.element_messages(CLAWVOICE_MESSAGE_TWILIO_STOP);
+  ASSERT_EQ(stops.size(), 1u);
+  EXPECT_STREQ(gst_structure_get_string(stops[0], "reason"), "stop");
+  EXPECT_STREQ(gst_structure_get_string(stops[0], "call-sid"), options.call_sid.c_str());
+  EXPECT_GE(stat(tw, "frames-in"), (guint64) 200) << "the caller's audio went through";
+  EXPECT_TRUE(p.first_error().empty());
+  EXPECT_TRUE(p.warnings().empty()) << p.warnings().front();
+}
+
+TEST_F(MulawBridge, BargeInClearsTwilioAndTruncatesAtWhatThePeerPlayed)
+{
+  auto simulator = simulator_saying([](int turn) { return turn == 0 ? kLongReply : "Okay."; });
+  ASSERT_TRUE(simulator);
+  Pipeline p(call_line(*simulator));
+  GstElement *tw = p.by_name("tw");
+  ASSERT_NE(p.play(), GST_STATE_CHANGE_FAILURE);
+  PeerOptions options;
+  /* The question, 2 s of silence, then an interruption while the long reply plays. */
+  options.caller_audio = load_mulaw(data_path("question_then_interrupt.wav"));
+  TwilioPeer peer(options);
+  ASSERT_TRUE(peer.connect(stream_url(tw)));
+
+  ASSERT_TRUE(p.run_until([&] { return !simulator->truncations().empty() && peer.observe().clears > 0; }, 40000))
+      << p.first_error();
+  PeerObservations o = peer.observe();
+  auto truncations = simulator->truncations();
+  ASSERT_EQ(truncations.size(), 1u);
+  EXPECT_TRUE(truncations[0].accepted);
+  ASSERT_EQ(o.played_at_clear_ms.size(), 1u);
+  double played = o.played_at_clear_ms[0];
+  std::cout << "peer played " << played << " ms before the clear; truncated at " << truncations[0].audio_end_ms
+            << " ms of " << truncations[0].audio_sent_ms << " ms received\n";
+  EXPECT_GT(played, 300) << "some of the reply was heard before the interruption";
+  EXPECT_LT(truncations[0].audio_end_ms, truncations[0].audio_sent_ms) << "not what was merely received";
+  EXPECT_NEAR(double(truncations[0].audio_end_ms), played, 40.0)
+      << "truncated where the mark-confirmed position was: what Twilio played";
+  EXPECT_EQ(o.invalid, 0) << o.first_invalid;
+  EXPECT_GE(stat(tw, "clears"), 1u);
+  EXPECT_EQ(p.element_messages(CLAWVOICE_MESSAGE_TRUNCATE).size(), 1u);
+}
+
+TEST_F(MulawBridge, SocketThatVanishesMidReplyEndsTheCallCleanly)
+{
+  auto simulator = simulator_saying([](int) { return kLongReply; });
+  ASSERT_TRUE(simulator);
+  Pipeline p(call_line(*simulator));
+  GstElement *tw = p.by_name("tw");
+  ASSERT_NE(p.play(), GST_STATE_CHANGE_FAILURE);
+  PeerOptions options;
+  options.caller_audio = load_mulaw(data_path("question.wav"));
+  TwilioPeer peer(options);
+  ASSERT_TRUE(peer.connect(stream_url(tw)));
+  ASSERT_TRUE(p.run_until([&] { return peer.observe().media_frames > 25; }, 30000)) << p.first_error();
+
+  peer.vanish();   /* no stop, no close frame: the TCP connection is just gone */
+  ASSERT_TRUE(p.run_until([&] { return !p.element_messages(CLAWVOICE_MESSAGE_TWILIO_STOP).empty(); }, 5000));
+  const GstStructure *stop = p.element_messages(CLAWVOICE_MESSAGE_TWILIO_STOP)[0];
+  EXPECT_STREQ(gst_structure_get_string(stop, "reason"), "closed");
+  gint code = 0;
+  gst_structure_get_int(stop, "close-code", &code);
+  EXPECT_EQ(code, SOUP_WEBSOCKET_CLOSE_ABNORMAL);
+  ASSERT_EQ(p.run(30000), GST_MESSAGE_EOS) << p.first_error();
+  EXPECT_TRUE(p.first_error().empty());
+
+  gint64 t0 = g_get_monotonic_time();
+  EXPECT_EQ(gst_element_set_state(p.get(), GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  EXPECT_LT(g_get_monotonic_time() - t0, 2000000) << "teardown does not hang";
+}
+
+TEST_F(MulawBridge, GarbageFromThePeerIsWarnedOnceAndTheCallGoesOn)
+{
+  auto simulator = simulator_saying([](int) { return kShortReply; });
+  ASSERT_TRUE(simulator);
+  Pipeline p(call_line(*simulator));
+  GstElement *tw = p.by_name("tw");
+  ASSERT_NE(p.play(), GST_STATE_CHANGE_FAILURE);
+  PeerOptions options;
+  options.caller_audio = load_mulaw(data_path("question.wav"));
+  options.send_start = false;
+  TwilioPeer peer(options);
+  ASSERT_TRUE(peer.connect(stream_url(tw)));
+
+  twilio::MediaMessage early;
+  early.sequence_number = 1;
+  early.stream_sid = options.stream_sid;
+  early.track = "inbound";
+  early.payload.assign(160, 0xFF);
+  peer.send_text(twilio::build_inbound_media(early));
+  peer.send_binary(std::string("\x01\x02\x03", 3));
+  peer.send_text("this is not json");
+  peer.send_text(R"({"event":"bogus","streamSid":"MZ1"})");
+  peer.send_text(R"({"event":"bogus","streamSid":"MZ1"})");
+  peer.send_start();
+  peer.send_text(R"({"event":"media","sequenceNumber":"3","media":{"track":"inbound","chunk":"1","timestamp":0,"payload":"/w=="},"streamSid":")" +
+                 options.stream_sid + "\"}");
+  peer.start_audio();
+
+  ASSERT_TRUE(p.run_until([&] { return reply_done(peer.observe()); }, 30000)) << p.first_error();
+  EXPECT_TRUE(has_warning(p, "media before start"));
+  EXPECT_TRUE(has_warning(p, "binary frame"));
+  EXPECT_TRUE(has_warning(p, "not a JSON object"));
+  int bogus = 0;
+  EXPECT_TRUE(has_warning(p, "unknown event: bogus", &bogus));
+  EXPECT_EQ(bogus, 1) << "once per kind, however often it comes";
+  EXPECT_TRUE(has_warning(p, "malformed media"));
+  EXPECT_EQ(stat(tw, "protocol-warnings"), 6u);
+  EXPECT_TRUE(p.first_error().empty()) << p.first_error();
+  EXPECT_EQ(peer.observe().invalid, 0);
+
+  /* A socket closed without stop ends the call too. */
+  peer.close(1000);
+  ASSERT_EQ(p.run(20000), GST_MESSAGE_EOS) << p.first_error();
+  auto stops = p.element_messages(CLAWVOICE_MESSAGE_TWILIO_STOP);
+  ASSERT_EQ(stops.size(), 1u);
+  EXPECT_STREQ(gst_structure_get_string(stops[0], "reason"), "closed");
+  gint code = 0;
+  gst_structure_get_int(stops[0], "close-code", &code);
+  EXPECT_EQ(code, 1000);
+}
+
+/* A stand-in for the launcher's Twilio route (network thread only). */
+struct Launcher {
+  GstElement *bridge = nullptr;
+  SoupServer *server = nullptr;
+  SoupWebsocketConnection *conn = nullptr;
+  std::atomic<bool> handed_over{false};
+  std::string token;
+
+  static void on_stream(SoupServer *, SoupServerMessage *, const char *, SoupWebsocketConnection *conn, gpointer data)
+  {
+    auto *self = static_cast<Launcher *>(data);
+    self->conn = SOUP_WEBSOCKET_CONNECTION(g_object_ref(conn));
+    g_signal_connect(conn, "message", G_CALLBACK(on_message), self);
+  }
+
+  static void on_message(SoupWebsocketConnection *conn, gint, GBytes *message, gpointer data)
+  {
+    auto *self = static_cast<Launcher *>(data);
+    gsize size = 0;
+    const char *bytes = static_cast<const char *>(g_bytes_get_data(message, &size));
+    std::string text(bytes, size);
+    twilio::InboundParse parsed = twilio::parse_inbound(text);
+    if (parsed.status != twilio::ParseStatus::Ok || parsed.event != "start")
+      return;   /* connected */
+    for (const auto &[name, value] : std::get<twilio::StartMessage>(*parsed.message).custom_parameters)
+      if (name == "token")
+        self->token = value;
+    /* Token checked: hand over now, before this thread dispatches anything else. */
+    g_signal_handlers_disconnect_by_data(conn, data);
+    g_object_set(self->bridge, "start-message", text.c_str(), "connection", conn, nullptr);
+    self->handed_over = true;
+  }
+};
+
+/* The launcher's way: its own SoupServer on the network thread accepts the stream, reads connected
+ * and start itself (to check the token), then hands connection + start text to the element in the
+ * same network-thread callback; the pipeline starts later, from another thread. */
+TEST_F(MulawBridge, TakesOverAConnectionAcceptedByTheApplication)
+{
+  auto simulator = simulator_saying([](int) { return kShortReply; });
+  ASSERT_TRUE(simulator);
+  Pipeline p("mulawbridge name=tw ! realtimesink name=rt url=" + simulator->url() + " api-key=" + kKey + " ! tw.");
+  GstElement *tw = p.by_name("tw");
+
+  Launcher launcher;
+  launcher.bridge = tw;
+  auto net = net::NetThread::acquire();
+  guint port = 0;
+  net->invoke_sync([&]() {
+    launcher.server = soup_server_new(nullptr, nullptr);
+    soup_server_add_websocket_handler(launcher.server, "/voice/stream", nullptr, nullptr, Launcher::on_stream,
+        &launcher, nullptr);
+    GError *error = nullptr;
+    if (!soup_server_listen_local(launcher.server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error)) {
+      ADD_FAILURE() << error->message;
+      g_clear_error(&error);
+      return;
+    }
+    GSList *uris = soup_server_get_uris(launcher.server);
+    port = (guint) g_uri_get_port(static_cast<GUri *>(uris->data));
+    g_slist_free_full(uris, (GDestroyNotify) g_uri_unref);
+  });
+  ASSERT_GT(port, 0u);
+
+  PeerOptions options;
+  options.caller_audio = load_mulaw(data_path("question.wav"));
+  TwilioPeer peer(options);
+  ASSERT_TRUE(peer.connect("ws://127.0.0.1:" + std::to_string(port) + "/voice/stream"));
+  ASSERT_TRUE(peer.wait_until([&](const PeerObservations &) { return launcher.handed_over.load(); }, 5000));
+  EXPECT_EQ(launcher.token, "tok-123");
+  /* Messages keep coming while the pipeline is still being set up: they must not be lost. */
+  peer.send_dtmf("5");
+  g_usleep(300000);
+  ASSERT_NE(p.play(), GST_STATE_CHANGE_FAILURE);
+
+  ASSERT_TRUE(p.run_until([&] { return reply_done(peer.observe()); }, 30000)) << p.first_error();
+  ASSERT_EQ(p.element_messages(CLAWVOICE_MESSAGE_TWILIO_START).size(), 1u);
+  auto dtmf = p.element_messages(CLAWVOICE_MESSAGE_DTMF);
+  ASSERT_EQ(dtmf.size(), 1u) << "the digit sent before PLAYING was kept";
+  EXPECT_STREQ(gst_structure_get_string(dtmf[0], "digit"), "5");
+  EXPECT_EQ(peer.observe().invalid, 0);
+  peer.send_stop();
+  ASSERT_EQ(p.run(20000), GST_MESSAGE_EOS) << p.first_error();
+  guint64 frames_in = stat(tw, "frames-in");
+  int sent = peer.observe().media_sent;
+  EXPECT_GE(frames_in + 2, (guint64) sent) << "no caller audio lost in the hand-over";
+  EXPECT_LE(frames_in, (guint64) sent);
+
+  EXPECT_EQ(gst_element_set_state(p.get(), GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  EXPECT_TRUE(peer.wait_until([](const PeerObservations &o) { return o.closed; }, 3000));
+  EXPECT_EQ(peer.observe().close_code, SOUP_WEBSOCKET_CLOSE_NORMAL) << "closed normally at the end";
+  net->invoke_sync([&]() {
+    g_clear_object(&launcher.conn);
+    soup_server_disconnect(launcher.server);
+    g_clear_object(&launcher.server);
+  });
+}
+
+/* A source faster than real time (a file): the lead is what bounds Twilio's buffer. */
+TEST_F(MulawBridge, PacingKeepsTwiliosBufferToTheLeadAndPositionFollowsPlayback)
+{
+  std::vector<uint8_t> file = load_mulaw(data_path("question.wav"));
+  Pipeline p("filesrc location=" + data_path("question.wav") +
+             " ! wavparse ! audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate=8000,channels=1 ! "
+             "mulawenc ! mulawbridge name=tw listen=true port=0 lead=100");
+  GstElement *tw = p.by_name("tw");
+  ASSERT_NE(gst_element_set_state(p.get(), GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  PeerOptions options;
+  options.stream_audio = false;
+  TwilioPeer peer(options);
+  ASSERT_TRUE(peer.connect(stream_url(tw)));
+  ASSERT_TRUE(p.run_until([&] { return !p.element_messages(CLAWVOICE_MESSAGE_TWILIO_START).empty(); }, 5000));
+  EXPECT_DOUBLE_EQ(heard_position_ms(tw), 0.0) << "nothing heard yet";
+  ASSERT_NE(p.play(), GST_STATE_CHANGE_FAILURE);
+
+  /* Half-way, what mulawbridge says was heard follows what the peer played (marks: 20 ms steps). */
+  ASSERT_TRUE(peer.wait_until([](const PeerObservations &o) { return o.played_ms > 2000; }, 10000));
+  double played = peer.played_ms_now();
+  double position = heard_position_ms(tw);
+  EXPECT_LE(position, played + 1.0) << "never ahead of playback";
+  EXPECT_GE(position, played - 40.0) << "at most two frames behind";
+
+  /* EOS once Twilio has played everything. */
+  ASSERT_EQ(p.run(15000), GST_MESSAGE_EOS) << p.first_error();
+  PeerObservations o = peer.observe();
+  size_t frames = (file.size() + 159) / 160;
+  EXPECT_EQ((size_t) o.media_frames, frames);
+  EXPECT_EQ(o.odd_sized_frames, 0);
+  ASSERT_GE(o.audio.size(), file.size());
+  EXPECT_TRUE(std::equal(file.begin(), file.end(), o.audio.begin())) << "untouched μ-law";
+  for (size_t i = file.size(); i < o.audio.size(); i++)
+    EXPECT_EQ(o.audio[i], 0xFF) << "the last frame padded with μ-law silence";
+  EXPECT_LE(o.max_buffered_ms, 100.0 + 40.0);
+  EXPECT_GE(o.max_buffered_ms, 100.0 - 20.0) << "the lead is used: audio is sent ahead of playback";
+  EXPECT_NEAR(peer.played_ms_now(), frames * 20.0, 40.0) << "EOS waited for playback to finish";
+  EXPECT_EQ(stat(tw, "marks-heard"), (guint64) frames);
+  EXPECT_LE(stat(tw, "late-frames"), (guint64) frames / 20) << "no stalls (a loaded machine may cause a few)";
+  EXPECT_EQ(o.invalid, 0) << o.first_invalid;
+}
+
+TEST_F(MulawBridge, ClearDropsUnsentAudioAndReleasedMarksDoNotCountAsHeard)
+{
+  Pipeline p("filesrc location=" + data_path("question.wav") +
+             " ! wavparse ! audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate=8000,channels=1 ! "
+             "mulawenc ! mulawbridge name=tw listen=true port=0 lead=1000");
+  GstElement *tw = p.by_name("tw");
+  ASSERT_NE(gst_element_set_state(p.get(), GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  PeerOptions options;
+  options.stream_audio = false;
+  TwilioPeer peer(options);
+  ASSERT_TRUE(peer.connect(stream_url(tw)));
+  ASSERT_TRUE(p.run_until([&] { return !p.element_messages(CLAWVOICE_MESSAGE_TWILIO_START).empty(); }, 5000));
+  ASSERT_NE(p.play(), GST_STATE_CHANGE_FAILURE);
+  ASSERT_TRUE(peer.wait_until([](const PeerObservations &o) { return o.played_ms > 1000; }, 10000));
+
+  send_clear(tw);   /* what realtimesink does on barge-in */
+  ASSERT_TRUE(peer.wait_until([](const PeerObservations &o) { return o.clears == 1; }, 2000));
+  ASSERT_TRUE(p.run_until([&] { return stat(tw, "marks-released") > 0; }, 2000));
+  double played = peer.observe().played_at_clear_ms[0];
+  std::cout << "cleared after " << played << " ms played; " << stat(tw, "marks-released") << " marks released\n";
+  EXPECT_GE(stat(tw, "marks-released"), 40u) << "about a second of audio was waiting in the buffer";
+  double position = heard_position_ms(tw);
+  EXPECT_LE(position, played + 1.0) << "released marks do not move the heard position";
+  EXPECT_GE(position, played - 40.0);
+
+  /* The rest of the file is new audio (the next generation) and is heard. */
+  ASSERT_EQ(p.run(15000), GST_MESSAGE_EOS) << p.first_error();
+  PeerObservations o = peer.observe();
+  EXPECT_EQ(o.mark_names.back().rfind("cv-1-", 0), 0u) << o.mark_names.back();
+  EXPECT_GT(heard_position_ms(tw), played + 1000);
+  EXPECT_EQ(stat(tw, "clears"), 1u);
+  EXPECT_EQ(o.invalid, 0) << o.first_invalid;
+}
+
+TEST_F(MulawBridge, SecondStreamIsRefusedWithAPolicyError)
+{
+  Pipeline p("mulawbridge name=tw listen=true port=0 ! fakesink sync=false");
+  GstElement *tw = p.by_name("tw");
+  ASSERT_NE(p.play(), GST_STATE_CHANGE_FAILURE);
+  PeerOptions options;
+  options.stream_audio = false;
+  TwilioPeer first(options), second(options);
+  ASSERT_TRUE(first.connect(stream_url(tw)));
+  ASSERT_TRUE(p.run_until([&] { return !p.element_messages(CLAWVOICE_MESSAGE_TWILIO_START).empty(); }, 5000));
+  second.connect(stream_url(tw));
+  ASSERT_TRUE(second.wait_until([](const PeerObservations &o) { return o.closed; }, 5000));
+  EXPECT_EQ(second.observe().close_code, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+  EXPECT_FALSE(first.observe().closed) << "the first call goes on";
+  first.send_dtmf("1");
+  ASSERT_TRUE(p.run_until([&] { return !p.element_messages(CLAWVOICE_MESSAGE_DTMF).empty(); }, 3000));
+}
+
+TEST_F(MulawBridge, StreamInAnotherFormatIsAnError)
+{
+  Pipeline p("mulawbridge name=tw listen=true port=0 ! fakesink sync=false");
+  GstElement *tw = p.by_name("tw");
+  ASSERT_NE(p.play(), GST_STATE_CHANGE_FAILURE);
+  PeerOptions options;
+  options.encoding = "audio/x-alaw";
+  options.stream_audio = false;
+  TwilioPeer peer(options);
+  ASSERT_TRUE(peer.connect(stream_url(tw)));
+  EXPECT_EQ(p.run(5000), GST_MESSAGE_ERROR);
+  EXPECT_NE(p.first_error().find("audio/x-alaw"), std::string::npos) << p.first_error();
+  ASSERT_TRUE(peer.wait_until([](const PeerObservations &o) { return o.closed; }, 3000));
+  EXPECT_EQ(peer.observe().close_code, SOUP_WEBSOCKET_CLOSE_UNSUPPORTED_DATA);
+}
+
+TEST_F(MulawBridge, NoStreamConfiguredIsAClearError)
+{
+  Pipeline p("mulawbridge name=tw ! fakesink");
+  EXPECT_EQ(p.play(), GST_STATE_CHANGE_FAILURE);
+  p.run(200);
+  EXPECT_NE(p.first_error().find("no stream"), std::string::npos) << p.first_error();
+  Pipeline bad("mulawbridge name=tw listen=true address=not-an-ip ! fakesink");
+  EXPECT_EQ(bad.play(), GST_STATE_CHANGE_FAILURE);
+  bad.run(200);
+  EXPECT_NE(bad.first_error().find("Could not listen"), std::string::npos) << bad.first_error();
+}
