@@ -71,20 +71,25 @@ static void invoke_on(GMainContext *context, std::function<void()> fn)
       heap, [](gpointer data) { delete static_cast<std::function<void()> *>(data); });
 }
 
-/* Calls @fn for every realtimesink in @bin. */
-static void for_each_realtimesink(GstBin *bin, const std::function<void(GstElement *)> &fn)
+/* Calls @fn for every element made by @factory_name in @bin. */
+static void for_each_element_of(GstBin *bin, const char *factory_name, const std::function<void(GstElement *)> &fn)
 {
   GstIterator *it = gst_bin_iterate_recurse(bin);
   GValue item = G_VALUE_INIT;
   while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
     GstElement *element = GST_ELEMENT(g_value_get_object(&item));
     GstElementFactory *factory = gst_element_get_factory(element);
-    if (factory && g_str_equal(GST_OBJECT_NAME(factory), "realtimesink"))
+    if (factory && g_str_equal(GST_OBJECT_NAME(factory), factory_name))
       fn(element);
     g_value_reset(&item);
   }
   g_value_unset(&item);
   gst_iterator_free(it);
+}
+
+static void for_each_realtimesink(GstBin *bin, const std::function<void(GstElement *)> &fn)
+{
+  for_each_element_of(bin, "realtimesink", fn);
 }
 
 static CallCounters read_counters(GstElement *pipeline)
@@ -106,9 +111,10 @@ static CallCounters read_counters(GstElement *pipeline)
   return counters;
 }
 
-CallManager::CallManager(const Config &config, RealtimeEndpoint endpoint, Metrics &metrics,
+CallManager::CallManager(const Config &config, RealtimeEndpoint endpoint, AgentEndpoint agent, Metrics &metrics,
                          GMainContext *main_context)
-    : config_(config), endpoint_(std::move(endpoint)), metrics_(metrics), main_context_(main_context)
+    : config_(config), endpoint_(std::move(endpoint)), agent_(std::move(agent)), metrics_(metrics),
+      main_context_(main_context)
 {
   /* Launch files are read once: a call never waits for the disk, and a file edited while the
    * launcher runs cannot break calls half-way (restart to pick it up, after --check). */
@@ -215,6 +221,23 @@ bool CallManager::start_pipeline(const std::string &id, const Hook &prepare, std
         g_object_set(rt, "url", endpoint_.url.c_str(), nullptr);
       if (!has_key && !endpoint_.api_key.empty())
         g_object_set(rt, "api-key", endpoint_.api_key.c_str(), nullptr);
+    });
+    /* The same for the agent relay, plus who is calling: its session key may depend on them. */
+    for_each_element_of(GST_BIN(pipeline), "openclawrelay", [&](GstElement *relay) {
+      auto props = configured.find(GST_OBJECT_NAME(relay));
+      auto configured_here = [&](const char *name) {
+        return props != configured.end() && props->second.count(name);
+      };
+      if (!configured_here("url"))
+        g_object_set(relay, "url", agent_.url.c_str(), nullptr);
+      if (!configured_here("token") && !agent_.token.empty())
+        g_object_set(relay, "token", agent_.token.c_str(), nullptr);
+      if (!configured_here("agent-id"))
+        g_object_set(relay, "agent-id", agent_.agent_id.c_str(), nullptr);
+      if (!configured_here("call-id"))
+        g_object_set(relay, "call-id", call->id.c_str(), nullptr);
+      if (!configured_here("caller"))
+        g_object_set(relay, "caller", call->caller.c_str(), nullptr);
     });
     if (prepare && !prepare(GST_BIN(pipeline), error)) {
       gst_object_unref(pipeline);

@@ -52,12 +52,21 @@ struct RealtimeEndpoint {
   std::string api_key;
 };
 
+/* Where the agent is: set on every openclawrelay (url, token, agent-id) unless the config's element
+ * properties name them; call-id and caller are set per call. */
+struct AgentEndpoint {
+  std::string url;
+  std::string token;
+  std::string agent_id;
+};
+
 class CallManager {
  public:
   using Hook = std::function<bool(GstBin *pipeline, std::string *error)>;
   using MessageHook = std::function<void(const std::string &call_id, GstMessage *message)>;
 
-  CallManager(const Config &config, RealtimeEndpoint endpoint, Metrics &metrics, GMainContext *main_context);
+  CallManager(const Config &config, RealtimeEndpoint endpoint, AgentEndpoint agent, Metrics &metrics,
+              GMainContext *main_context);
   ~CallManager();
 
   /* Takes a slot for a new call on @route. Returns its id, or "" (and *refusal: "busy",
@@ -97,6 +106,7 @@ class CallManager {
 
   const Config &config_;
   RealtimeEndpoint endpoint_;
+  AgentEndpoint agent_;
   Metrics &metrics_;
   GMainContext *main_context_;
   MessageHook message_hook_;

@@ -124,20 +124,30 @@ int main(int argc, char **argv)
   /* The voice model: the embedded simulator, or the real service. */
   std::unique_ptr<clawvoice::sim::RealtimeSimulator> simulator;
   RealtimeEndpoint endpoint;
+  AgentEndpoint agent{config.openclaw.url, config.openclaw.token, config.openclaw.agent_id};
   std::string backend_kind;
-  if (config.realtime.kind == RealtimeBackend::Kind::Simulator) {
+  bool need_simulator = config.realtime.kind == RealtimeBackend::Kind::Simulator ||
+                        config.openclaw.kind == AgentBackend::Kind::Simulator;
+  if (need_simulator) {
     clawvoice::sim::Options sim;
     sim.host = config.simulator.listen.host;
     sim.port = config.simulator.listen.port;
     sim.api_key = config.simulator.api_key;
     sim.reply_text = config.simulator.reply;
     sim.response_delay_ms = config.simulator.response_delay_ms;
+    /* Its fake OpenClaw gateway takes the same key. */
+    sim.agent.token = config.simulator.api_key;
     simulator = std::make_unique<clawvoice::sim::RealtimeSimulator>(sim);
     std::string why;
     if (!simulator->start(&why)) {
       log_event(LogLevel::Error, "launcher.simulator_failed", {{"error", why}});
       return 1;
     }
+    if (config.openclaw.kind == AgentBackend::Kind::Simulator)
+      agent = {"http://" + config.simulator.listen.host + ":" + std::to_string(simulator->port()),
+               config.simulator.api_key, config.openclaw.agent_id};
+  }
+  if (config.realtime.kind == RealtimeBackend::Kind::Simulator) {
     endpoint = {simulator->url(), config.simulator.api_key};
     backend_kind = "simulator";
   } else {
@@ -160,7 +170,7 @@ int main(int argc, char **argv)
   if (config.public_url_derived)
     config.public_url = derive_public_url(config.listen);
 
-  auto calls = std::make_unique<CallManager>(config, endpoint, metrics, g_main_context_default());
+  auto calls = std::make_unique<CallManager>(config, endpoint, agent, metrics, g_main_context_default());
   BackendProbe probe(thread, backend_kind, endpoint.url);
   OpsContext ops;
   ops.config = &config;
@@ -192,7 +202,7 @@ int main(int argc, char **argv)
   g_unix_signal_add(SIGINT, on_signal, &service);
 
   log_event(LogLevel::Info, "launcher.started", {{"version", VERSION}, {"listen", config.listen.to_string()},
-      {"public_url", config.public_url}, {"backend", backend_kind}, {"backend_url", endpoint.url},
+      {"public_url", config.public_url}, {"backend", backend_kind}, {"backend_url", endpoint.url}, {"agent_url", agent.url},
       {"config", config.source}, {"max_concurrent_calls", config.max_concurrent_calls},
       {"call_ttl_seconds", config.call_ttl_seconds}});
   log_event(LogLevel::Debug, "launcher.config", {{"config", describe_config(config)}});
