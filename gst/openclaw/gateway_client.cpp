@@ -19,6 +19,9 @@ constexpr gsize kReadSize = 16 * 1024;
 constexpr gsize kMaxErrorBody = 64 * 1024;   /* an error body is a short JSON object */
 constexpr gsize kMaxDrainBytes = 64 * 1024;  /* after [DONE]: read to the end so the connection is reused */
 constexpr guint kMaxConnections = 1024;      /* one connection per answer in flight */
+/* Idle connections are dropped before the gateway drops them (Node's keepAliveTimeout is 5 s), so
+ * a request never goes out on a connection the server is closing at that moment. */
+constexpr guint kIdleTimeoutS = 4;
 
 const char *const kRefusedPrefixes[] = {"subagent:", "cron:", "acp:"};
 
@@ -102,6 +105,7 @@ struct Request {
   gsize drained = 0;
   SseParser parser;
   std::string text;
+  bool finished_by_chunk = false;   /* a chunk carried a finish_reason */
   std::vector<char> buffer = std::vector<char>(kReadSize);
 
   void stop_timeout()
@@ -122,6 +126,16 @@ struct Request {
     if (msg && wrote_headers_handler)
       g_signal_handler_disconnect(msg, wrote_headers_handler);
     wrote_headers_handler = 0;
+    if (body && !abort) {
+      /* Closing a body read to its end hands the connection back to the session's pool. */
+      g_input_stream_close_async(body, G_PRIORITY_DEFAULT, nullptr,
+          [](GObject *source, GAsyncResult *result, gpointer) {
+            g_input_stream_close_finish(G_INPUT_STREAM(source), result, nullptr);
+            g_object_unref(source);
+          },
+          nullptr);
+      body = nullptr;
+    }
     g_clear_object(&body);
     g_clear_object(&msg);
     g_clear_object(&cancellable);
@@ -146,7 +160,13 @@ struct GatewayClient::State {
   std::unordered_map<RequestId, bool> live;   /* id → cancelled */
   bool closed = false;
 
-  ~State() { g_clear_object(&session); }
+  GCancellable *preconnecting = nullptr;
+
+  ~State()
+  {
+    g_clear_object(&preconnecting);
+    g_clear_object(&session);
+  }
 
   /* True if a callback of @id may run now (the client lives and nobody cancelled the request). */
   bool may_call(RequestId id)
@@ -180,8 +200,8 @@ struct GatewayClient::State {
     if (!session) {
       /* No I/O timeout: an agent may think for minutes between chunks (see connect_timeout_s). */
       session = soup_session_new_with_options("max-conns", kMaxConnections,
-          "max-conns-per-host", kMaxConnections, "timeout", 0, "idle-timeout", 60,
-          "user-agent", "clawvoice-openclaw/" "0.1", nullptr);
+          "max-conns-per-host", kMaxConnections, "timeout", 0, "idle-timeout", kIdleTimeoutS,
+          "user-agent", "clawvoice-openclaw/" "0.1", "proxy-resolver", nullptr, nullptr);
     }
     return session;
   }
@@ -189,6 +209,8 @@ struct GatewayClient::State {
   void finish_done(const std::shared_ptr<Request> &request);
   void finish_error(const std::shared_ptr<Request> &request, GatewayError error);
   void forget(const std::shared_ptr<Request> &request, bool abort);
+  /* Reads the rest of a finished answer without waiting; true when the body has ended. */
+  bool drain_now(Request &request);
 };
 
 namespace {
@@ -307,6 +329,8 @@ bool handle_event(const std::shared_ptr<State> &state, const std::shared_ptr<Req
     return true;   /* e.g. a usage-only chunk */
   JsonNode *first = json_array_get_element(choices, 0);
   JsonObject *choice = JSON_NODE_HOLDS_OBJECT(first) ? json_node_get_object(first) : nullptr;
+  if (choice && !json::get_string(choice, "finish_reason").empty())
+    request->finished_by_chunk = true;
   JsonObject *delta = choice ? json::get_object(choice, "delta") : nullptr;
   if (!delta)
     return true;
@@ -360,14 +384,19 @@ void on_read(GObject *source, GAsyncResult *result, gpointer data)
                                                       request->error_body));
         return;
       default:
-        /* Older gateways may end without [DONE]; a clean end after at least one event is done.
-         * An event still open at the end is discarded (as the SSE spec says). */
-        if (request->parser.events() > 0) {
+        /* The end of the body without [DONE]. libsoup reads a connection dropped between two
+         * chunks as a clean end of a chunked body (soup-body-input-stream.c returns 0 on EOF at a
+         * chunk-size line), so "ended cleanly" cannot be known from HTTP: the answer counts as
+         * whole only if a chunk closed it with a finish_reason. */
+        if (request->finished_by_chunk) {
           state->finish_done(request);
           state->forget(request, false);
-        } else
+        } else {
           state->finish_error(request, {GatewayErrorKind::MalformedStream, request->status, -1,
-                                        "the answer stream ended without any event"});
+                                        "the answer stream ended without [DONE] after " +
+                                            std::to_string(request->text.size()) +
+                                            " characters (connection dropped?)"});
+        }
         return;
     }
   }
@@ -506,6 +535,15 @@ gboolean on_timeout(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* libsoup opens a new connection for every POST unless told it may reuse one: a handshake
+ * (a round trip, more over a tailnet) before the first byte of every question. Our requests may
+ * share connections: a gateway that closes a connection does so while it is idle, and libsoup checks
+ * that an idle connection is still open before it reuses it. */
+void reuse_connections(SoupMessage *msg)
+{
+  soup_message_add_flags(msg, SOUP_MESSAGE_IDEMPOTENT);
+}
+
 /* Bounds the connection and the wait for the response headers; 0 = no bound. */
 void start_timeout(Request &request, unsigned seconds)
 {
@@ -523,10 +561,33 @@ void State::finish_done(const std::shared_ptr<Request> &request)
   bool allowed = settle(*request);
   auto done = std::move(request->callbacks.on_done);
   request->callbacks = {};
-  /* Read what is left (normally nothing) so the connection goes back to the pool. */
+  /* Read what is left (normally just the end of the body) so the connection goes back to the
+   * pool — at once when it is already there, so that a request made from on_done reuses it. */
   request->phase = Request::Phase::Draining;
+  if (drain_now(*request))
+    forget(request, false);
   if (allowed && done)
     done(request->text);
+}
+
+bool State::drain_now(Request &request)
+{
+  if (!request.body || !G_IS_POLLABLE_INPUT_STREAM(request.body) ||
+      !g_pollable_input_stream_can_poll(G_POLLABLE_INPUT_STREAM(request.body)))
+    return false;
+  while (request.drained <= kMaxDrainBytes) {
+    GError *error = nullptr;
+    gssize n = g_pollable_input_stream_read_nonblocking(G_POLLABLE_INPUT_STREAM(request.body),
+        request.buffer.data(), request.buffer.size(), nullptr, &error);
+    if (n > 0) {
+      request.drained += (gsize) n;
+      continue;
+    }
+    bool would_block = n < 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+    g_clear_error(&error);
+    return !would_block;   /* the end (or a failure: the connection is not reusable anyway) */
+  }
+  return false;
 }
 
 void State::finish_error(const std::shared_ptr<Request> &request, GatewayError error)
@@ -569,6 +630,8 @@ GatewayClient::~GatewayClient()
   /* On the network thread, so that no callback is half-way through while we detach. */
   thread_->invoke_sync([state]() {
     state->owner = nullptr;
+    if (state->preconnecting)
+      g_cancellable_cancel(state->preconnecting);
     auto requests = std::move(state->requests);
     for (auto &[id, request] : requests)
       request->release(true);
@@ -630,6 +693,7 @@ GatewayClient::RequestId GatewayClient::chat(ChatRequest request, ChatCallbacks 
     GBytes *bytes = g_bytes_new(body.data(), body.size());
     soup_message_set_request_body_from_bytes(req->msg, "application/json", bytes);
     g_bytes_unref(bytes);
+    reuse_connections(req->msg);
 
     /* The first byte handed to the socket: libsoup writes the headers first. */
     req->wrote_headers_handler = g_signal_connect_data(req->msg, "wrote-headers",
@@ -649,7 +713,7 @@ GatewayClient::RequestId GatewayClient::chat(ChatRequest request, ChatCallbacks 
     req->cancellable = g_cancellable_new();
     start_timeout(*req, options.connect_timeout_s);
     state->requests[id] = req;
-    g_debug("request %" G_GUINT64_FORMAT " → %s (agent %s)", id, url.c_str(),
+    g_debug("request %" G_GUINT64_FORMAT " -> %s (agent %s)", id, url.c_str(),
             options.agent_id.c_str());
     soup_session_send_async(state->ensure_session(), req->msg, G_PRIORITY_DEFAULT,
                             req->cancellable, on_sent, new Ctx{state, req});
@@ -698,6 +762,28 @@ void GatewayClient::cancel_all()
   });
 }
 
+void GatewayClient::preconnect()
+{
+  std::shared_ptr<State> state = state_;
+  thread_->invoke([state]() {
+    if (!state->owner)
+      return;
+    SoupMessage *msg = soup_message_new(SOUP_METHOD_POST,
+                                        (state->options.base_url + "/v1/chat/completions").c_str());
+    if (!msg)
+      return;
+    if (!state->preconnecting)
+      state->preconnecting = g_cancellable_new();
+    soup_session_preconnect_async(state->ensure_session(), msg, G_PRIORITY_DEFAULT,
+        state->preconnecting,
+        [](GObject *source, GAsyncResult *result, gpointer) {
+          soup_session_preconnect_finish(SOUP_SESSION(source), result, nullptr);
+        },
+        nullptr);
+    g_object_unref(msg);
+  });
+}
+
 void GatewayClient::post_agent_hook(const std::string &hooks_token, const std::string &message,
                                     const std::string &session_key,
                                     std::function<void(bool ok, const std::string &detail)> done)
@@ -741,6 +827,7 @@ void GatewayClient::post_agent_hook(const std::string &hooks_token, const std::s
     GBytes *bytes = g_bytes_new(body.data(), body.size());
     soup_message_set_request_body_from_bytes(req->msg, "application/json", bytes);
     g_bytes_unref(bytes);
+    reuse_connections(req->msg);
     req->cancellable = g_cancellable_new();
     start_timeout(*req, state->options.connect_timeout_s);
     state->requests[id] = req;

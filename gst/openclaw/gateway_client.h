@@ -91,6 +91,10 @@ class GatewayClient {
                        const std::string &session_key,
                        std::function<void(bool ok, const std::string &detail)> done);
 
+  /* Opens a connection to the gateway ahead of the first question, so that question does not
+   * wait for a TCP handshake. Optional; nothing is reported, a gateway that is down is no error. */
+  void preconnect();
+
   /* Requests (chats and hooks) started and not yet finished or cancelled. */
   guint in_flight() const { return in_flight_.load(); }
   /* Time from chat() to the request headers handed to the socket (µs), for stats and benchmarks. */

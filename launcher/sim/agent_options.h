@@ -20,6 +20,7 @@ struct AgentFault {
     GarbageStream,   /* after @after_chunks content chunks, a data line that is not JSON, then [DONE] */
     DropMidStream,   /* after @after_chunks content chunks, the socket is shut (no [DONE], no chunk end) */
     Hang,            /* accept the request and never answer, not even headers */
+    EndWithoutDone,  /* all content, a finish_reason:"stop" chunk, a clean end without [DONE] */
   } kind = Kind::None;
   unsigned status = 500;
   std::string body;            /* empty: the gateway's own body for @status */

@@ -168,15 +168,21 @@ static std::vector<std::string> split_chunks(const std::string &text, unsigned c
   return pieces;
 }
 
+/* One chunk: delta {@member: @value} (empty delta when @member is null); finish_reason null,
+ * absent (the role chunk), or @finish. */
 static std::string chunk_frame(const FakeGateway::Answer &a, const char *member,
-                               const std::string &value, bool finish_null)
+                               const std::string &value, bool finish_null,
+                               const char *finish = nullptr)
 {
   JsonObject *delta = json_object_new();
-  json_object_set_string_member(delta, member, value.c_str());
+  if (member)
+    json_object_set_string_member(delta, member, value.c_str());
   JsonObject *choice = json_object_new();
   json_object_set_int_member(choice, "index", 0);
   json_object_set_object_member(choice, "delta", delta);
-  if (finish_null)
+  if (finish)
+    json_object_set_string_member(choice, "finish_reason", finish);
+  else if (finish_null)
     json_object_set_null_member(choice, "finish_reason");
   JsonArray *choices = json_array_new();
   json_array_add_object_element(choices, choice);
@@ -549,7 +555,10 @@ void FakeGateway::on_timer_step(Answer *a)
   } else if (a->fault.kind == AgentFault::Kind::DropMidStream && at_fault) {
     a->drop_when_written = true;
   } else if (a->next >= a->pieces.size()) {
-    append(a, kDoneFrame);
+    if (a->fault.kind == AgentFault::Kind::EndWithoutDone)
+      append(a, chunk_frame(*a, nullptr, "", false, "stop"));
+    else
+      append(a, kDoneFrame);
     a->done_chunk = a->appended;
     complete_body(a);
     self->remember(a->session_key, {a->question, a->text});

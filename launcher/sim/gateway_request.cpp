@@ -90,7 +90,7 @@ static bool content_text(JsonNode *content, std::string *text)
 static bool is_string(JsonObject *o, const char *member)
 {
   JsonNode *node = json_object_get_member(o, member);
-  return JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING;
+  return node && JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING;
 }
 
 bool parse_chat_call(const std::string &body, ChatCall *call, GatewayRefusal *refusal)
@@ -110,7 +110,7 @@ bool parse_chat_call(const std::string &body, ChatCall *call, GatewayRefusal *re
   }
   if (json_object_has_member(o, "stream")) {
     JsonNode *stream = json_object_get_member(o, "stream");
-    if (!JSON_NODE_HOLDS_VALUE(stream) || json_node_get_value_type(stream) != G_TYPE_BOOLEAN)
+    if (!stream || !JSON_NODE_HOLDS_VALUE(stream) || json_node_get_value_type(stream) != G_TYPE_BOOLEAN)
       return refuse(refusal, "`stream` must be a boolean.");
     call->stream = json_node_get_boolean(stream);
   }
