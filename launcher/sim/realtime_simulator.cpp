@@ -136,9 +136,19 @@ bool RealtimeSimulator::Impl::listen(std::string *error)
     return false;
   }
   GSocketAddress *address = g_inet_socket_address_new(inet, (guint16) options.port);
+  GSocketFamily family = g_inet_address_get_family(inet);
   g_object_unref(inet);
+  /* Our own socket, for a real server's accept backlog (Node's is 511; GLib's default of 10
+   * drops the SYNs of a burst of new connections, which then wait a second to retry). */
   GError *err = nullptr;
-  gboolean ok = soup_server_listen(server, address, (SoupServerListenOptions) 0, &err);
+  GSocket *socket = g_socket_new(family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &err);
+  gboolean ok = socket != nullptr;
+  if (ok) {
+    g_socket_set_listen_backlog(socket, 511);
+    ok = g_socket_bind(socket, address, TRUE, &err) && g_socket_listen(socket, &err) &&
+         soup_server_listen_socket(server, socket, (SoupServerListenOptions) 0, &err);
+  }
+  g_clear_object(&socket);
   g_object_unref(address);
   if (!ok) {
     *error = std::string("cannot listen on ") + options.host + ":" +
@@ -378,7 +388,9 @@ std::string RealtimeSimulator::url() const
 
 std::string RealtimeSimulator::gateway_url() const
 {
-  return "http://" + impl_->options.host + ":" + std::to_string(port());
+  const std::string &host = impl_->options.host;
+  bool v6 = host.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port());
 }
 
 void RealtimeSimulator::close_next_reply_after_ms(int64_t ms)
