@@ -97,6 +97,7 @@ struct Request {
   GInputStream *body = nullptr;
   GSource *timeout = nullptr;
   bool timed_out = false;
+  bool sent_reported = false;
 
   enum class Phase { Sending, ReadingError, Streaming, Draining, Over } phase = Phase::Sending;
   guint status = 0;
@@ -700,6 +701,9 @@ GatewayClient::RequestId GatewayClient::chat(ChatRequest request, ChatCallbacks 
         G_CALLBACK(+[](SoupMessage *, gpointer data) {
           auto *ctx = static_cast<Ctx *>(data);
           Request &r = *ctx->request;
+          if (r.sent_reported)
+            return;   /* a restarted message writes its headers again */
+          r.sent_reported = true;
           if (ctx->state->owner)
             ctx->state->owner->send_delay_.add(g_get_monotonic_time() - r.started_us);
           if (r.callbacks.on_request_sent && ctx->state->may_call(r.id)) {
