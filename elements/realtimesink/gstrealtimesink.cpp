@@ -109,6 +109,7 @@ enum {
   PROP_MAX_OUTPUT_TOKENS,
   PROP_CALL_ID,
   PROP_FILL_SILENCE,
+  PROP_OUTPUT_LEAD,
   PROP_SYNC,
   PROP_EOS_TIMEOUT,
   PROP_MAX_RECONNECT_ATTEMPTS,
@@ -603,8 +604,13 @@ static void gst_realtime_sink_loop(GstRealtimeSink *self)
     p->next_ts = now;
     p->need_discont = true;
   }
-  /* A live source hands out a period once it is complete: at its end. */
-  p->output_clock_id = gst_clock_new_single_shot_id(clock, base + p->next_ts + kPeriod);
+  /* A live source hands out a period once it is complete: at its end. With an output lead, that
+   * much earlier, so a transport that buffers at the far end (mulawbridge → Twilio) keeps a cushion
+   * there; the timestamps still say when each period is to be heard. */
+  GstClockTime due_at = p->next_ts + kPeriod;
+  GstClockTime lead = (GstClockTime) p->output_lead_ms * GST_MSECOND;
+  due_at = due_at > lead ? due_at - lead : 0;
+  p->output_clock_id = gst_clock_new_single_shot_id(clock, base + due_at);
   GstClockID id = p->output_clock_id;
   lock.unlock();
   GstClockReturn waited = gst_clock_id_wait(id, nullptr);
@@ -854,6 +860,7 @@ static void gst_realtime_sink_set_property(GObject *object, guint prop_id, const
     case PROP_MAX_OUTPUT_TOKENS: s.max_output_tokens = g_value_get_uint(value); break;
     case PROP_CALL_ID: set_string(&p->call_id, value); break;
     case PROP_FILL_SILENCE: p->fill_silence = g_value_get_boolean(value); break;
+    case PROP_OUTPUT_LEAD: p->output_lead_ms = g_value_get_uint(value); break;
     case PROP_SYNC: p->sync = g_value_get_boolean(value); break;
     case PROP_EOS_TIMEOUT: p->eos_timeout_ms = g_value_get_uint(value); break;
     case PROP_MAX_RECONNECT_ATTEMPTS: p->max_reconnect_attempts = g_value_get_int(value); break;
@@ -925,6 +932,7 @@ static void gst_realtime_sink_get_property(GObject *object, guint prop_id, GValu
     case PROP_MAX_OUTPUT_TOKENS: g_value_set_uint(value, s.max_output_tokens); break;
     case PROP_CALL_ID: g_value_set_string(value, p->call_id.empty() ? nullptr : p->call_id.c_str()); break;
     case PROP_FILL_SILENCE: g_value_set_boolean(value, p->fill_silence); break;
+    case PROP_OUTPUT_LEAD: g_value_set_uint(value, p->output_lead_ms); break;
     case PROP_SYNC: g_value_set_boolean(value, p->sync); break;
     case PROP_EOS_TIMEOUT: g_value_set_uint(value, p->eos_timeout_ms); break;
     case PROP_MAX_RECONNECT_ATTEMPTS: g_value_set_int(value, p->max_reconnect_attempts); break;
@@ -1105,6 +1113,11 @@ static void gst_realtime_sink_class_init(GstRealtimeSinkClass *klass)
   g_object_class_install_property(gobject_class, PROP_CALL_ID, g_param_spec_string("call-id", "Call id",
       "Join the sideband of a call OpenAI carries itself (rtc_…): tool calls and events only, no audio",
       nullptr, rw));
+  g_object_class_install_property(gobject_class, PROP_OUTPUT_LEAD, g_param_spec_uint("output-lead",
+      "Output lead", "Hand out reply audio this many ms before it is due, for a transport that buffers at "
+      "the far end and confirms what was played (mulawbridge: give its `lead` the same value); 0 = at "
+      "its time, for local sinks", 0, 2000, 0,
+      (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
   g_object_class_install_property(gobject_class, PROP_FILL_SILENCE, g_param_spec_boolean("fill-silence",
       "Fill silence", "Put out silence while the model is quiet (for transports that want a continuous "
       "stream, such as RTP); otherwise GAP events", FALSE, rw));

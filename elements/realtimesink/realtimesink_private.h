@@ -39,6 +39,7 @@ struct Private {
   std::string call_id;
   realtime::SessionConfig session;
   bool fill_silence = false;
+  guint output_lead_ms = 0;      /* hand periods out this much before they are due */
   bool sync = false;
   guint eos_timeout_ms = 30000;
   gint max_reconnect_attempts = 5;
