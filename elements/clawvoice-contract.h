@@ -40,7 +40,8 @@
 #define CLAWVOICE_EVENT_TOOL_RESULT "clawvoice-tool-result"
 
 /* Upstream custom event; fields "text" (string), "role" ("system" or "user", default "system"),
- * "urgent" (boolean, default FALSE: wait for the caller's turn and any reply in progress to end). */
+ * "urgent" (boolean, default FALSE: wait for the caller's turn and any reply in progress to end),
+ * "respond" (boolean, default TRUE: ask for a reply once it is in; FALSE adds context silently). */
 #define CLAWVOICE_EVENT_INJECT "clawvoice-inject"
 
 /* Downstream out-of-band custom event: drop any audio buffered for playback. No fields. */

@@ -774,12 +774,13 @@ static gboolean gst_realtime_sink_tools_event(GstPad *pad, GstObject *parent, Gs
     } else if (gst_structure_has_name(s, CLAWVOICE_EVENT_INJECT)) {
       const gchar *text = gst_structure_get_string(s, "text");
       const gchar *role = gst_structure_get_string(s, "role");
-      gboolean urgent = FALSE;
+      gboolean urgent = FALSE, respond = TRUE;
       gst_structure_get_boolean(s, "urgent", &urgent);
+      gst_structure_get_boolean(s, "respond", &respond);
       if (text && *text) {
         {
           std::lock_guard<std::mutex> lock(self->priv->lock);
-          self->priv->pending_injects.push_back({text, role ? role : "system", urgent != FALSE});
+          self->priv->pending_injects.push_back({text, role ? role : "system", urgent != FALSE, respond != FALSE});
         }
         flush_injects(self);
       }

@@ -236,8 +236,8 @@ void flush_injects(GstRealtimeSink *self)
         break;
       p->client->send(inject.role == "user" ? realtime::build_user_text_item(inject.text, "cv_inject")
                                             : realtime::build_system_text_item(inject.text, "cv_inject"));
+      respond = respond || inject.respond;
       p->pending_injects.pop_front();
-      respond = true;
     }
   }
   if (respond)

@@ -28,6 +28,7 @@ struct PendingInject {
   std::string text;
   std::string role;
   bool urgent = false;
+  bool respond = true;   /* false: context only (e.g. memory at call start), no reply asked for */
 };
 
 struct Private {

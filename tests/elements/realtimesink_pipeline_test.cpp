@@ -321,6 +321,42 @@ TEST_F(RealtimeSinkPipeline, SessionExpiryReconnectsAndKeepsRunning)
   EXPECT_EQ(p.first_error(), "");
 }
 
+/* An executor's inject with respond=FALSE only adds context (memory at call start, say): the model
+ * gets the item but is not asked to speak; with respond=TRUE (the default) it is. */
+TEST_F(RealtimeSinkPipeline, InjectWithoutRespondAddsContextSilently)
+{
+  sim::Options options;
+  options.api_key = kKey;
+  auto simulator = start_simulator(options);
+  ASSERT_TRUE(simulator);
+  Pipeline p("audiotestsrc is-live=true wave=silence samplesperbuffer=480 ! "
+             "audio/x-raw,format=S16LE,rate=24000,channels=1 ! " + sink(*simulator) + " ! fakesink sync=false "
+             "rt.tools ! testexecutor name=ex");
+  ASSERT_NE(p.play(), GST_STATE_CHANGE_FAILURE);
+  ASSERT_TRUE(p.run_until([&]() { return count_events(*simulator, "session.update") >= 1; }, 10000));
+
+  GstPad *executor_sink = gst_element_get_static_pad(p.by_name("ex"), "sink");
+  auto inject = [&](const char *text, gboolean respond) {
+    gst_pad_push_event(executor_sink, gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM,
+        gst_structure_new(CLAWVOICE_EVENT_INJECT, "text", G_TYPE_STRING, text, "role", G_TYPE_STRING, "system",
+                          "respond", G_TYPE_BOOLEAN, respond, nullptr)));
+  };
+  auto item_seen = [&](const char *text) {
+    for (const auto &e : simulator->received_events())
+      if (e.type == "conversation.item.create" && e.json.find(text) != std::string::npos)
+        return true;
+    return false;
+  };
+  inject("The caller prefers mornings.", FALSE);
+  ASSERT_TRUE(p.run_until([&]() { return item_seen("The caller prefers mornings."); }, 5000));
+  p.run_until([]() { return false; }, 500);
+  EXPECT_EQ(count_events(*simulator, "response.create"), 0) << "context only: no reply asked for";
+
+  inject("Tell the caller the answer is ready.", TRUE);
+  EXPECT_TRUE(p.run_until([&]() { return count_events(*simulator, "response.create") == 1; }, 5000));
+  gst_object_unref(executor_sink);
+}
+
 TEST_F(RealtimeSinkPipeline, WrongApiKeyIsAClearErrorAndACleanStop)
 {
   sim::Options options;
