@@ -604,11 +604,13 @@ static void gst_realtime_sink_loop(GstRealtimeSink *self)
     p->next_ts = now;
     p->need_discont = true;
   }
-  /* A live source hands out a period once it is complete: at its end. With an output lead, that
-   * much earlier, so a transport that buffers at the far end (mulawbridge → Twilio) keeps a cushion
-   * there; the timestamps still say when each period is to be heard. */
+  /* A live source hands out a period once it is complete: at its end. With an output lead, reply
+   * audio goes that much earlier, so a transport that buffers at the far end (mulawbridge → Twilio)
+   * keeps a cushion there: while idle the timeline stays on the clock, and when a reply starts the
+   * first `output-lead` of it goes out at once, then one period per period. The timestamps still
+   * say when each period is to be heard. */
   GstClockTime due_at = p->next_ts + kPeriod;
-  GstClockTime lead = (GstClockTime) p->output_lead_ms * GST_MSECOND;
+  GstClockTime lead = p->playout.queued_ms() > 0 ? (GstClockTime) p->output_lead_ms * GST_MSECOND : 0;
   due_at = due_at > lead ? due_at - lead : 0;
   p->output_clock_id = gst_clock_new_single_shot_id(clock, base + due_at);
   GstClockID id = p->output_clock_id;

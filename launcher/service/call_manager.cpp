@@ -36,6 +36,7 @@ struct CallManager::Call {
   GSource *ttl_source = nullptr;
   CallCounters counters;
   gint64 speech_stopped_us = 0;
+  std::vector<AgentTask> tasks;
 };
 
 static std::string iso_now()
@@ -417,6 +418,29 @@ void CallManager::on_bus_message(const std::string &id, GstMessage *message)
         }
         if (latency >= 0)
           metrics_.observe_response_seconds(latency);
+      } else if (g_str_equal(name, "clawvoice-task")) {
+        AgentTask task;
+        gst_structure_get_uint(s, "task-id", &task.id);
+        const gchar *status = gst_structure_get_string(s, "status");
+        const gchar *question = gst_structure_get_string(s, "question");
+        task.status = status ? status : "";
+        task.question = question ? question : "";
+        gst_structure_get_int64(s, "elapsed-ms", &task.elapsed_ms);
+        {
+          std::lock_guard<std::mutex> lock(lock_);
+          auto it = live_.find(id);
+          if (it != live_.end()) {
+            auto &tasks = it->second->tasks;
+            auto t = std::find_if(tasks.begin(), tasks.end(), [&](const AgentTask &x) { return x.id == task.id; });
+            if (t == tasks.end())
+              tasks.push_back(task);
+            else
+              *t = task;
+          }
+        }
+        const gchar *error = gst_structure_get_string(s, "error");
+        log_event(LogLevel::Info, "call.task", {{"call_id", id}, {"task_id", (long long) task.id},
+            {"status", task.status}, {"elapsed_ms", (long long) task.elapsed_ms}, {"error", error ? error : ""}});
       } else if (g_str_equal(name, "clawvoice-transcript")) {
         gboolean final = FALSE;
         gst_structure_get_boolean(s, "final", &final);
@@ -466,6 +490,7 @@ CallSnapshot CallManager::make_snapshot(const Call &call) const
   s.cost_usd = call.counters.cost_usd;
   s.params = call.params;
   s.counters = call.counters;
+  s.tasks = call.tasks;
   return s;
 }
 

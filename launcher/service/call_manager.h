@@ -31,6 +31,14 @@ namespace clawvoice::launcher {
 enum class CallState { Pending, Active, Ended, Failed, Expired };
 const char *call_state_name(CallState state);
 
+/* One task the voice handed to the agent (openclawrelay's `clawvoice-task` messages). */
+struct AgentTask {
+  guint id = 0;
+  std::string status;      /* pending | running | done | failed | cancelled | timeout */
+  std::string question;
+  gint64 elapsed_ms = 0;
+};
+
 /* A copy of a call's public facts, for /calls and tests. */
 struct CallSnapshot {
   std::string id;
@@ -43,6 +51,7 @@ struct CallSnapshot {
   double cost_usd = 0.0;
   std::map<std::string, std::string> params;   /* route facts: call_sid, stream_sid, … (no secrets) */
   CallCounters counters;
+  std::vector<AgentTask> tasks;
 };
 
 /* Where the voice model is: set on every realtimesink of every call unless the config's element

@@ -33,6 +33,21 @@ static void add_call(JsonBuilder *b, const CallSnapshot &call)
   json_builder_add_int_value(b, (gint64) call.counters.audio_frames_out);
   json_builder_set_member_name(b, "audio_frames_dropped");
   json_builder_add_int_value(b, (gint64) call.counters.audio_frames_dropped);
+  json_builder_set_member_name(b, "tasks");
+  json_builder_begin_array(b);
+  for (const AgentTask &task : call.tasks) {
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "id");
+    json_builder_add_int_value(b, task.id);
+    json_builder_set_member_name(b, "status");
+    json_builder_add_string_value(b, task.status.c_str());
+    json_builder_set_member_name(b, "question");
+    json_builder_add_string_value(b, task.question.c_str());
+    json_builder_set_member_name(b, "elapsed_ms");
+    json_builder_add_int_value(b, task.elapsed_ms);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
   json_builder_set_member_name(b, "params");
   json_builder_begin_object(b);
   for (const auto &[key, value] : call.params) {

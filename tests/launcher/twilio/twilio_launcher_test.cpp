@@ -32,6 +32,7 @@ const char kShortReply[] = "Hello, I heard you.";
 /* The model's replies: the barge-in test wants a long first reply. */
 std::mutex g_reply_lock;
 std::string g_first_reply = kShortReply;
+bool g_first_turn_calls_agent = false;   /* the first turn becomes a send_to_openclaw tool call */
 
 class TwilioLauncher : public ::testing::Test {
  protected:
@@ -42,6 +43,9 @@ class TwilioLauncher : public ::testing::Test {
     options.tool_calls = false;
     options.on_user_turn = [](const sim::UserTurn &turn) {
       std::lock_guard<std::mutex> lock(g_reply_lock);
+      if (turn.index == 0 && g_first_turn_calls_agent)
+        return sim::Reply{sim::Reply::Kind::CallTool, "", "send_to_openclaw",
+                          R"({"message":"What is on my calendar tomorrow?"})"};
       return sim::Reply{sim::Reply::Kind::Speak, turn.index == 0 ? g_first_reply : kShortReply, "", ""};
     };
     simulator_ = new sim::RealtimeSimulator(options);
@@ -83,6 +87,7 @@ class TwilioLauncher : public ::testing::Test {
     ASSERT_TRUE(launcher_ && launcher_->running()) << "the launcher died in an earlier test";
     std::lock_guard<std::mutex> lock(g_reply_lock);
     g_first_reply = kShortReply;
+    g_first_turn_calls_agent = false;
   }
 
   /* After each test: every call is over and its pipeline gone. */
@@ -253,6 +258,50 @@ TEST_F(TwilioLauncher, SpokenQuestionGetsASpokenReplyHeardInFull)
   EXPECT_EQ(ended.status, 200u);
   EXPECT_EQ(json_string(ended.body, "state"), "ended") << ended.body;
   EXPECT_GT(simulator_->input_audio_ms(), 4000) << "the caller's audio reached the model";
+}
+
+/* The whole loop through the launcher: the question becomes a send_to_openclaw tool call, the
+ * pipeline's openclawrelay asks the agent (the launcher's embedded fake gateway), the answer is
+ * handed back to be spoken, and the task shows in /calls/{id} as done. */
+TEST_F(TwilioLauncher, QuestionGoesToTheAgentAndTheTaskShowsInCalls)
+{
+  {
+    std::lock_guard<std::mutex> lock(g_reply_lock);
+    g_first_turn_calls_agent = true;
+  }
+  CallIdentity call = CallIdentity::random();
+  TwimlResult twiml = answer(call);
+  ASSERT_TRUE(twiml.ok()) << twiml.describe();
+  auto media = stream(call, twiml, *question_);
+  std::string id;
+  ASSERT_TRUE(media->wait_for([&](const CallReport &) {
+    if (id.empty())
+      id = call_id(call.call_sid);
+    return !id.empty();
+  }, 10000));
+  std::string body;
+  gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time() < deadline) {
+    body = launcher_->get("/calls/" + id, kControlToken).body;
+    if (body.find("\"status\":\"done\"") != std::string::npos)
+      break;
+    g_usleep(100 * 1000);
+  }
+  EXPECT_NE(body.find("\"status\":\"done\""), std::string::npos) << body;
+  EXPECT_NE(body.find("What is on my calendar tomorrow?"), std::string::npos) << body;
+  /* The answer is handed to the model as a system item to speak, once the reply in progress (the
+   * acknowledgement) has ended. */
+  auto answer_given = [&](const CallReport &) {
+    for (const auto &e : simulator_->received_events())
+      if (e.type == "conversation.item.create" && e.json.find("You asked: What is on my calendar tomorrow") != std::string::npos)
+        return true;
+    return false;
+  };
+  EXPECT_TRUE(media->wait_for(answer_given, 20000)) << "the agent's answer reached the voice model";
+  ASSERT_TRUE(media->wait_for(heard_a_reply, 30000));
+  media->stop();
+  ASSERT_TRUE(media->wait_closed(5000));
+  EXPECT_TRUE(media->report().violations.empty()) << media->report().describe_violations();
 }
 
 TEST_F(TwilioLauncher, BargeInClearsTwiliosBufferAndTruncatesAtWhatWasHeard)
