@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "json_log.h"
+#include "pipeline_elements.h"
 
 namespace clawvoice::launcher {
 
@@ -70,22 +71,6 @@ static void invoke_on(GMainContext *context, std::function<void()> fn)
         return G_SOURCE_REMOVE;
       },
       heap, [](gpointer data) { delete static_cast<std::function<void()> *>(data); });
-}
-
-/* Calls @fn for every element made by @factory_name in @bin. */
-static void for_each_element_of(GstBin *bin, const char *factory_name, const std::function<void(GstElement *)> &fn)
-{
-  GstIterator *it = gst_bin_iterate_recurse(bin);
-  GValue item = G_VALUE_INIT;
-  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
-    GstElement *element = GST_ELEMENT(g_value_get_object(&item));
-    GstElementFactory *factory = gst_element_get_factory(element);
-    if (factory && g_str_equal(GST_OBJECT_NAME(factory), factory_name))
-      fn(element);
-    g_value_reset(&item);
-  }
-  g_value_unset(&item);
-  gst_iterator_free(it);
 }
 
 static void for_each_realtimesink(GstBin *bin, const std::function<void(GstElement *)> &fn)

@@ -2,6 +2,7 @@
 
 #include "common/json.h"
 #include "json_log.h"
+#include "pipeline_elements.h"
 #include "twilio/form.h"
 #include "twilio/media_stream.h"
 #include "twilio/signature.h"
@@ -291,17 +292,10 @@ void TwilioRoute::on_stream_start(StreamGreeting *greeting, const std::string &s
    * mulawbridge connecting to the socket. */
   bool ok = calls_.start_pipeline(call_id, [&](GstBin *pipeline, std::string *why) {
     GstElement *bridge = nullptr;
-    GstIterator *it = gst_bin_iterate_recurse(pipeline);
-    GValue item = G_VALUE_INIT;
-    while (!bridge && gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
-      GstElement *e = GST_ELEMENT(g_value_get_object(&item));
-      GstElementFactory *f = gst_element_get_factory(e);
-      if (f && g_str_equal(GST_OBJECT_NAME(f), "mulawbridge"))
+    for_each_element_of(pipeline, "mulawbridge", [&bridge](GstElement *e) {
+      if (!bridge)
         bridge = GST_ELEMENT(gst_object_ref(e));
-      g_value_reset(&item);
-    }
-    g_value_unset(&item);
-    gst_iterator_free(it);
+    });
     if (!bridge) {
       *why = "the launch file has no mulawbridge";
       return false;
