@@ -343,6 +343,8 @@ void CallManager::finish_on_main(std::shared_ptr<Call> call)
        {"frames_in", (long long) snap.counters.audio_frames_in},
        {"frames_out", (long long) snap.counters.audio_frames_out},
        {"frames_dropped", (long long) snap.counters.audio_frames_dropped}});
+  if (end_hook_)
+    end_hook_(snap);
   if (done)
     done();
 }

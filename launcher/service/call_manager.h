@@ -73,6 +73,7 @@ class CallManager {
  public:
   using Hook = std::function<bool(GstBin *pipeline, std::string *error)>;
   using MessageHook = std::function<void(const std::string &call_id, GstMessage *message)>;
+  using EndHook = std::function<void(const CallSnapshot &call)>;
 
   CallManager(const Config &config, RealtimeEndpoint endpoint, AgentEndpoint agent, Metrics &metrics,
               GMainContext *main_context);
@@ -95,6 +96,8 @@ class CallManager {
 
   /* Every element message of every call's bus also goes here (on the main context). */
   void set_message_hook(MessageHook hook) { message_hook_ = std::move(hook); }
+  /* Every call that is over, once its pipeline is down (on the main context): routes hang up. */
+  void set_end_hook(EndHook hook) { end_hook_ = std::move(hook); }
 
   std::vector<CallSnapshot> live_calls() const;
   bool snapshot(const std::string &id, CallSnapshot *out) const;   /* live or recently over */
@@ -119,6 +122,7 @@ class CallManager {
   Metrics &metrics_;
   GMainContext *main_context_;
   MessageHook message_hook_;
+  EndHook end_hook_;
   std::map<std::string, std::string> launch_descriptions_;   /* route → launch text (comments gone) */
 
   mutable std::mutex lock_;

@@ -23,7 +23,7 @@
 #include "metrics.h"
 #include "ops_endpoints.h"
 #include "realtime_simulator.h"
-#include "routes/twilio_route.h"
+#include "routes/route.h"
 
 extern "C" gboolean gst_plugin_clawvoice_register(void);
 
@@ -186,14 +186,21 @@ int main(int argc, char **argv)
   };
   add_ops_endpoints(*server, ops);
 
-  std::unique_ptr<TwilioRoute> twilio;
-  if (config.routes.count("twilio") && config.routes.at("twilio").enabled) {
-    twilio = std::make_unique<TwilioRoute>(config, config.routes.at("twilio"), *calls, metrics, *server);
-    twilio->install();
+  std::vector<std::unique_ptr<Route>> routes = make_routes(config, *calls, metrics, *server, endpoint, agent);
+  for (auto &route : routes) {
+    if (!route->install(&why)) {
+      log_event(LogLevel::Error, "launcher.route_failed", {{"error", why}});
+      fprintf(stderr, "clawvoice-launcher: %s\n", why.c_str());
+      return 1;
+    }
   }
-  calls->set_message_hook([&twilio](const std::string &id, GstMessage *message) {
-    if (twilio)
-      twilio->on_call_message(id, message);
+  calls->set_message_hook([&routes](const std::string &id, GstMessage *message) {
+    for (auto &route : routes)
+      route->on_call_message(id, message);
+  });
+  calls->set_end_hook([&routes](const CallSnapshot &call) {
+    for (auto &route : routes)
+      route->on_call_ended(call);
   });
 
   service.calls = calls.get();
@@ -211,17 +218,20 @@ int main(int argc, char **argv)
     fprintf(stderr,
         "\nclawvoice-launcher %s: embedded default (Realtime simulator at %s, no keys needed)\n"
         "  health:          %s/health\n"
-        "  calls, metrics:  %s/calls  %s/metrics   (Authorization: Bearer %s)\n"
-        "  Twilio webhook:  %s/voice   (demo auth token: %s)\n\n",
+        "  calls, metrics:  %s/calls  %s/metrics   (Authorization: Bearer %s)\n",
         VERSION, endpoint.url.c_str(), config.public_url.c_str(), config.public_url.c_str(),
-        config.public_url.c_str(), config.control_token.c_str(), config.public_url.c_str(),
-        config.routes.at("twilio").auth_token.c_str());
+        config.public_url.c_str(), config.control_token.c_str());
+    for (auto &route : routes) {
+      for (const std::string &line : route->banner())
+        fprintf(stderr, "  %s\n", line.c_str());
+    }
+    fprintf(stderr, "\n");
   }
 
   g_main_loop_run(service.loop);
 
   server->stop();
-  twilio.reset();
+  routes.clear();
   calls.reset();
   server.reset();
   if (simulator)

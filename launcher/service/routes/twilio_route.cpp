@@ -36,9 +36,9 @@ struct TwilioRoute::StreamGreeting {
   }
 };
 
-TwilioRoute::TwilioRoute(const Config &config, const RouteConfig &route, CallManager &calls, Metrics &metrics,
-                         HttpServer &server)
-    : config_(config), route_(route), calls_(calls), metrics_(metrics), server_(server)
+TwilioRoute::TwilioRoute(const RouteContext &context)
+    : config_(context.config), route_(context.route), calls_(context.calls), metrics_(context.metrics),
+      server_(context.server)
 {
 }
 
@@ -47,8 +47,9 @@ TwilioRoute::~TwilioRoute()
   server_.thread()->invoke_sync([this]() { *alive_ = false; });
 }
 
-void TwilioRoute::install()
+bool TwilioRoute::install(std::string *error)
 {
+  (void) error;
   server_.add_handler("/voice", [this](SoupServerMessage *message, const std::string &path) {
     if (path == "/voice")
       on_voice(message, path);
@@ -63,6 +64,12 @@ void TwilioRoute::install()
       on_status(message, path);
     });
   }
+  return true;
+}
+
+std::vector<std::string> TwilioRoute::banner() const
+{
+  return {"Twilio webhook:  " + config_.public_url + "/voice   (demo auth token: " + route_.auth_token + ")"};
 }
 
 static std::string with_scheme(const std::string &url, bool websocket)

@@ -18,20 +18,18 @@
 #include <mutex>
 #include <string>
 
-#include "call_manager.h"
-#include "http_server.h"
-#include "metrics.h"
+#include "routes/route.h"
 
 namespace clawvoice::launcher {
 
-class TwilioRoute {
+class TwilioRoute : public Route {
  public:
-  TwilioRoute(const Config &config, const RouteConfig &route, CallManager &calls, Metrics &metrics,
-              HttpServer &server);
-  ~TwilioRoute();
-  void install();
-  /* Element messages of every call (main context): ends Twilio calls on `stop`, logs DTMF. */
-  void on_call_message(const std::string &call_id, GstMessage *message);
+  explicit TwilioRoute(const RouteContext &context);
+  ~TwilioRoute() override;
+  bool install(std::string *error) override;
+  /* Ends Twilio calls on `stop`, logs DTMF. */
+  void on_call_message(const std::string &call_id, GstMessage *message) override;
+  std::vector<std::string> banner() const override;
 
  private:
   struct StreamGreeting;

@@ -1,0 +1,51 @@
+/* clawvoice-launcher — a front door: the way callers reach the launcher (Twilio, browser, SIP, …).
+ *
+ * Each route lives in its own file under routes/ and is listed once in routes.cpp. The service makes
+ * every enabled route at start, calls install() once (add HTTP/WebSocket handlers, open sockets),
+ * hands it every element message of every call, tells it when a call is over (so it can hang up on
+ * its side: a SIP BYE, say), and destroys it before the session manager. */
+#pragma once
+
+#include <gst/gst.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "call_manager.h"
+#include "config.h"
+#include "http_server.h"
+#include "metrics.h"
+
+namespace clawvoice::launcher {
+
+/* What a route may use; every reference outlives the route. */
+struct RouteContext {
+  const Config &config;
+  const RouteConfig &route;
+  CallManager &calls;
+  Metrics &metrics;
+  HttpServer &server;
+  const RealtimeEndpoint &realtime;   /* the voice model every call talks to */
+  const AgentEndpoint &agent;         /* the OpenClaw gateway (or the simulator's fake one) */
+};
+
+class Route {
+ public:
+  virtual ~Route() = default;
+  /* Adds handlers / opens sockets. false (and *error) stops the launcher from starting. */
+  virtual bool install(std::string *error) = 0;
+  /* Every element message of every call (main context); a route ignores other routes' calls. */
+  virtual void on_call_message(const std::string &call_id, GstMessage *message) { (void) call_id; (void) message; }
+  /* A call is over (main context, after its pipeline is down): hang up on the route's side. */
+  virtual void on_call_ended(const CallSnapshot &call) { (void) call; }
+  /* Lines for the start banner of the embedded default (URLs to use, demo credentials). */
+  virtual std::vector<std::string> banner() const { return {}; }
+};
+
+/* Every enabled route of the config, made but not installed (routes.cpp: one line per route). */
+std::vector<std::unique_ptr<Route>> make_routes(const Config &config, CallManager &calls, Metrics &metrics,
+                                                HttpServer &server, const RealtimeEndpoint &realtime,
+                                                const AgentEndpoint &agent);
+
+}  // namespace clawvoice::launcher
