@@ -16,6 +16,8 @@ CLAWVOICE_APT_PACKAGES=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   # protocol library and simulator
   libsoup-3.0-dev libjson-glib-dev libssl-dev libespeak-ng-dev espeak-ng-data espeak-ng
+  # SIP phone path: Sofia-SIP (nua + su_glib) as the SIP stack; sipp (sip-tester) as the tests' peer
+  libsofia-sip-ua-glib-dev sip-tester
   # tests: GoogleTest, audio measurements, memory checks
   libgtest-dev sox valgrind
 )
