@@ -3,6 +3,7 @@
 #include "realtime_simulator.h"
 
 #include "fake_gateway.h"
+#include "sim_calls.h"
 #include "sim_recorder.h"
 #include "sim_session.h"
 #include "speech_synth.h"
@@ -27,6 +28,7 @@ struct RealtimeSimulator::Impl {
 
   Options options;
   FakeGateway gateway;   /* the OpenClaw gateway's endpoints, on the same server */
+  SimCalls calls{options.api_key};   /* calls control and client secrets, on the same server */
   Recorder recorder;
   SpeechSynthesizer synth;
   SimEnvironment env{options, recorder, synth, {-1}};
@@ -41,6 +43,7 @@ struct RealtimeSimulator::Impl {
   SoupServer *server = nullptr;
   std::vector<std::unique_ptr<SimSession>> sessions;
   int next_connection = 1;
+  std::map<SimSession *, std::string> sideband_calls;   /* sideband session → its call id */
 
   bool start(std::string *error);
   void stop();
@@ -51,6 +54,7 @@ struct RealtimeSimulator::Impl {
   void invoke(std::function<void()> fn);
   void each_open_session(const std::function<void(SimSession &)> &fn);
   bool authorised(SoupServerMessage *msg) const;
+  bool sideband_of_ended_call(SoupServerMessage *msg) const;   /* ?call_id= of a call that is over */
   void accept(SoupServerMessage *msg, SoupWebsocketConnection *conn);
   void session_closed(SimSession *session);
 
@@ -130,6 +134,14 @@ bool RealtimeSimulator::Impl::listen(std::string *error)
   soup_server_add_websocket_handler(server, kPath, nullptr, protocols, on_websocket, this,
                                     nullptr);
   gateway.attach(server, context);
+  calls.attach(server, [this](const std::string &call_id) {
+    std::vector<SimSession *> ending;   /* closing may call back into session_closed() */
+    for (auto &[session, id] : sideband_calls)
+      if (id == call_id && session->is_open())
+        ending.push_back(session);
+    for (SimSession *session : ending)
+      session->close(SOUP_WEBSOCKET_CLOSE_NORMAL, "call ended");
+  });
   GInetAddress *inet = address_for(options.host);
   if (!inet) {
     *error = "not an IP address: " + options.host;
@@ -178,6 +190,7 @@ void RealtimeSimulator::Impl::teardown()
   sessions.clear();
   drain(10 * G_USEC_PER_SEC, [this] { return synth.pending() == 0; });
   gateway.shutdown();
+  calls.shutdown();
   if (server) {
     soup_server_disconnect(server);
     g_clear_object(&server);
@@ -271,15 +284,36 @@ static std::string bearer_key(SoupMessageHeaders *headers)
 bool RealtimeSimulator::Impl::authorised(SoupServerMessage *msg) const
 {
   std::string key = bearer_key(soup_server_message_get_request_headers(msg));
-  return !key.empty() && (options.api_key.empty() || key == options.api_key);
+  return !key.empty() && (options.api_key.empty() || key == options.api_key || calls.valid_client_secret(key));
+}
+
+bool RealtimeSimulator::Impl::sideband_of_ended_call(SoupServerMessage *msg) const
+{
+  const char *query = g_uri_get_query(soup_server_message_get_uri(msg));
+  if (!query)
+    return false;
+  GHashTable *params = soup_form_decode(query);
+  const char *call_id = (const char *) g_hash_table_lookup(params, "call_id");
+  SimCallRecord call;
+  bool ended = call_id && calls.call(call_id, &call) && (call.state == "ended" || call.state == "rejected");
+  g_hash_table_unref(params);
+  return ended;
 }
 
 void RealtimeSimulator::Impl::on_early(SoupServer *server, SoupServerMessage *msg,
                                        const char *path, GHashTable *query, gpointer data)
 {
   auto *self = static_cast<Impl *>(data);
-  if (self->authorised(msg))
+  if (self->authorised(msg) && !self->sideband_of_ended_call(msg))
     return;
+  if (self->authorised(msg)) {
+    static const char kEnded[] =
+        "{\"error\":{\"message\":\"The call has ended.\",\"type\":\"invalid_request_error\","
+        "\"code\":\"call_not_active\",\"param\":\"call_id\"}}";
+    soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, nullptr);
+    soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_STATIC, kEnded, strlen(kEnded));
+    return;
+  }
   /* Never echo the key back. */
   soup_server_message_set_status(msg, SOUP_STATUS_UNAUTHORIZED, nullptr);
   soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_STATIC, kBadKeyBody,
@@ -319,10 +353,15 @@ void RealtimeSimulator::Impl::accept(SoupServerMessage *msg, SoupWebsocketConnec
                                                   "OpenAI-Beta");
   info.beta = beta && strstr(beta, "realtime=v1");
   info.socket = socket_of(conn);
+  std::string raw_call_id = info.call_id;
   recorder.connection_opened();
   auto session = std::make_unique<SimSession>(env, conn, std::move(info),
                                               [this](SimSession *s) { session_closed(s); });
   SimSession *raw = session.get();
+  if (!raw_call_id.empty()) {
+    sideband_calls[raw] = raw_call_id;
+    calls.sideband_opened(raw_call_id);
+  }
   sessions.push_back(std::move(session));
   raw->open();
 }
@@ -331,6 +370,7 @@ void RealtimeSimulator::Impl::accept(SoupServerMessage *msg, SoupWebsocketConnec
 void RealtimeSimulator::Impl::session_closed(SimSession *session)
 {
   recorder.connection_closed();
+  sideband_calls.erase(session);
   struct Erase {
     Impl *self;
     SimSession *session;
@@ -480,6 +520,40 @@ std::vector<AgentHookRecord> RealtimeSimulator::agent_hooks() const
 std::vector<AgentTurn> RealtimeSimulator::agent_session(const std::string &session_key) const
 {
   return impl_->gateway.session(session_key);
+}
+
+std::string RealtimeSimulator::place_sip_call(const SipCallRequest &request)
+{
+  std::string call_id;
+  impl_->invoke([&] { call_id = impl_->calls.place_call(request); });
+  return call_id;
+}
+
+bool RealtimeSimulator::sip_caller_hangs_up(const std::string &call_id)
+{
+  bool ended = false;
+  impl_->invoke([&] { ended = impl_->calls.caller_hangs_up(call_id); });
+  return ended;
+}
+
+std::vector<SimCallRecord> RealtimeSimulator::sip_calls() const
+{
+  return impl_->calls.calls();
+}
+
+bool RealtimeSimulator::sip_call(const std::string &call_id, SimCallRecord *out) const
+{
+  return impl_->calls.call(call_id, out);
+}
+
+std::vector<SimClientSecret> RealtimeSimulator::client_secrets() const
+{
+  return impl_->calls.client_secrets();
+}
+
+std::vector<SimRestRecord> RealtimeSimulator::rest_requests() const
+{
+  return impl_->calls.rest_requests();
 }
 
 }  // namespace clawvoice::sim

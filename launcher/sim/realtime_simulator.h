@@ -5,6 +5,7 @@
 #pragma once
 
 #include "agent_options.h"
+#include "sim_calls.h"
 
 #include <cstdint>
 #include <functional>
@@ -112,6 +113,16 @@ class RealtimeSimulator {
   std::vector<AgentRequestRecord> agent_requests() const;
   std::vector<AgentHookRecord> agent_hooks() const;
   std::vector<AgentTurn> agent_session(const std::string &session_key) const;
+
+  /* OpenAI-hosted calls (sim_calls.h): ring a SIP call (the signed realtime.call.incoming webhook
+   * goes to request.webhook_url; returns the rtc_… id at once), let its caller hang up, and what the
+   * calls / client secrets endpoints saw. */
+  std::string place_sip_call(const SipCallRequest &request);
+  bool sip_caller_hangs_up(const std::string &call_id);
+  std::vector<SimCallRecord> sip_calls() const;
+  bool sip_call(const std::string &call_id, SimCallRecord *out) const;
+  std::vector<SimClientSecret> client_secrets() const;
+  std::vector<SimRestRecord> rest_requests() const;
 
  private:
   struct Impl;

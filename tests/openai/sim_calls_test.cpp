@@ -1,0 +1,192 @@
+/* The simulator's OpenAI-hosted calls and client secrets: as strict as the real service (API key,
+ * schemas, call states), with OpenAI's error shapes. */
+#include <gtest/gtest.h>
+
+#include "common/json.h"
+#include "http_helpers.h"
+#include "openai/call_control.h"
+#include "realtime/schema_validator.h"
+#include "realtime_simulator.h"
+#include "ws_client.h"
+
+using namespace clawvoice;
+using namespace clawvoice::openai::test;
+
+namespace {
+
+const char kKey[] = "sk-test-calls";
+
+class SimCallsTest : public ::testing::Test {
+ protected:
+  void SetUp() override
+  {
+    sim::Options options;
+    options.api_key = kKey;
+    sim_ = std::make_unique<sim::RealtimeSimulator>(options);
+    std::string why;
+    ASSERT_TRUE(sim_->start(&why)) << why;
+    base_ = sim_->gateway_url() + "/v1";
+  }
+  void TearDown() override { sim_->stop(); }
+
+  /* A ringing call whose webhook goes nowhere (nobody listens on port 1). */
+  std::string ring()
+  {
+    sim::SipCallRequest request;
+    request.webhook_url = "http://127.0.0.1:1/openai/webhook";
+    return sim_->place_sip_call(request);
+  }
+  HttpReply post(const std::string &path, const std::string &body, const std::string &key = kKey)
+  {
+    return http_request("POST", base_ + path, body, bearer(key));
+  }
+  static std::string error_code(const HttpReply &reply)
+  {
+    json::ObjectPtr body = json::parse_object(reply.body);
+    JsonObject *error = body ? json::get_object(body.get(), "error") : nullptr;
+    return error ? json::get_string(error, "code") : "(no error object: " + reply.body + ")";
+  }
+  std::string state(const std::string &call_id)
+  {
+    sim::SimCallRecord record;
+    return sim_->sip_call(call_id, &record) ? record.state : "(unknown)";
+  }
+
+  std::unique_ptr<sim::RealtimeSimulator> sim_;
+  std::string base_;
+};
+
+std::string accept_body()
+{
+  realtime::SessionConfig session;
+  session.instructions = "Be brief.";
+  session.tools = {openai::agent_tool()};
+  return openai::build_call_session(session);
+}
+
+}  // namespace
+
+TEST_F(SimCallsTest, AcceptThenReferThenHangup)
+{
+  std::string call = ring();
+  ASSERT_EQ(call.rfind("rtc_", 0), 0u) << call;
+  EXPECT_EQ(state(call), "incoming");
+  HttpReply accepted = post(openai::call_control_path(call, "accept"), accept_body());
+  EXPECT_EQ(accepted.status, 200u) << accepted.body;
+  EXPECT_EQ(state(call), "accepted");
+  HttpReply referred = post(openai::call_control_path(call, "refer"), openai::build_refer_body("tel:+14155550123"));
+  EXPECT_EQ(referred.status, 200u) << referred.body;
+  HttpReply hung = post(openai::call_control_path(call, "hangup"), "");
+  EXPECT_EQ(hung.status, 200u) << hung.body;
+  sim::SimCallRecord record;
+  ASSERT_TRUE(sim_->sip_call(call, &record));
+  EXPECT_EQ(record.state, "ended");
+  EXPECT_EQ(record.ended_by, "api");
+  ASSERT_EQ(record.refers.size(), 1u);
+  EXPECT_EQ(record.refers[0], "tel:+14155550123");
+  EXPECT_NE(record.accept_body.find("Be brief."), std::string::npos);
+  /* Over is over. */
+  EXPECT_EQ(post(openai::call_control_path(call, "hangup"), "").status, 400u);
+  EXPECT_EQ(post(openai::call_control_path(call, "accept"), accept_body()).status, 400u);
+}
+
+TEST_F(SimCallsTest, RejectWithAndWithoutStatus)
+{
+  std::string a = ring(), b = ring();
+  EXPECT_EQ(post(openai::call_control_path(a, "reject"), openai::build_reject_body(486)).status, 200u);
+  EXPECT_EQ(post(openai::call_control_path(b, "reject"), "").status, 200u);
+  sim::SimCallRecord ra, rb;
+  ASSERT_TRUE(sim_->sip_call(a, &ra) && sim_->sip_call(b, &rb));
+  EXPECT_EQ(ra.state, "rejected");
+  EXPECT_EQ(ra.reject_status, 486);
+  EXPECT_EQ(rb.reject_status, 603);   /* the documented default */
+  EXPECT_EQ(post(openai::call_control_path(a, "accept"), accept_body()).status, 400u);
+}
+
+TEST_F(SimCallsTest, StrictAboutKeysBodiesAndCalls)
+{
+  std::string call = ring();
+  HttpReply bad_key = post(openai::call_control_path(call, "accept"), accept_body(), "sk-wrong");
+  EXPECT_EQ(bad_key.status, 401u);
+  EXPECT_EQ(error_code(bad_key), "invalid_api_key");
+  EXPECT_EQ(bad_key.body.find("sk-wrong"), std::string::npos) << "the key must not be echoed";
+
+  HttpReply unknown = post(openai::call_control_path("rtc_nope", "accept"), accept_body());
+  EXPECT_EQ(unknown.status, 404u);
+  EXPECT_EQ(error_code(unknown), "call_not_found");
+
+  /* Closed objects: a field the schema does not list is refused with its path. */
+  HttpReply extra = post(openai::call_control_path(call, "refer"), R"({"target_uri":"tel:+1","why":"x"})");
+  EXPECT_EQ(extra.status, 400u);
+  EXPECT_EQ(error_code(extra), "unknown_parameter") << extra.body;
+  HttpReply beta = post(openai::call_control_path(call, "accept"), R"({"type":"realtime","modalities":["audio"]})");
+  EXPECT_EQ(beta.status, 400u);
+  EXPECT_EQ(error_code(beta), "unknown_parameter") << beta.body;
+  EXPECT_EQ(post(openai::call_control_path(call, "accept"), "{not json").status, 400u);
+  EXPECT_EQ(post(openai::call_control_path(call, "accept"), "").status, 400u);   /* the session is required */
+  EXPECT_EQ(post(openai::call_control_path(call, "refer"), openai::build_refer_body("tel:+1")).status, 400u)
+      << "a call that was never accepted cannot be referred";
+  EXPECT_EQ(post(openai::call_control_path(call, "hangup"), "{}").status, 400u) << "hangup takes no body";
+  EXPECT_EQ(post(openai::call_control_path(call, "dance"), "").status, 404u);
+  EXPECT_EQ(http_request("GET", base_ + openai::call_control_path(call, "accept"), "", bearer(kKey)).status, 405u);
+  EXPECT_EQ(state(call), "incoming") << "nothing above may have changed the call";
+
+  auto requests = sim_->rest_requests();
+  EXPECT_GE(requests.size(), 9u);
+}
+
+TEST_F(SimCallsTest, ClientSecretsAreMintedValidatedAndUsable)
+{
+  realtime::SessionConfig session;
+  session.instructions = "Browser voice.";
+  session.voice = "verse";
+  session.tools = {openai::agent_tool()};
+  HttpReply minted = post("/realtime/client_secrets", openai::build_client_secret_request(session, 120));
+  ASSERT_EQ(minted.status, 200u) << minted.body;
+  json::NodePtr node = json::parse(minted.body);
+  ASSERT_TRUE(node);
+  auto invalid = realtime::SchemaValidator::instance().validate("RealtimeCreateClientSecretResponse", node.get());
+  EXPECT_FALSE(invalid) << invalid->message << " in " << minted.body;
+  JsonObject *object = json_node_get_object(node.get());
+  std::string value = json::get_string(object, "value");
+  EXPECT_EQ(value.rfind("ek_", 0), 0u);
+  gint64 expires_at = json::get_int(object, "expires_at");
+  gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+  EXPECT_NEAR((double) expires_at, (double) (now + 120), 3.0);
+  EXPECT_NE(minted.body.find("Browser voice."), std::string::npos);
+  EXPECT_NE(minted.body.find("\"verse\""), std::string::npos);
+
+  /* The ephemeral key opens a Realtime WebSocket, as the real service lets it. */
+  sim::test::WsClient ws;
+  sim::test::ConnectOptions options;
+  options.api_key = value;
+  ASSERT_TRUE(ws.connect(sim_->url() + "?model=gpt-realtime", options));
+  EXPECT_TRUE(ws.wait_for("session.created"));
+
+  /* … but it is no API key: call control and minting refuse it. */
+  EXPECT_EQ(post("/realtime/client_secrets", "{}", value).status, 401u);
+  EXPECT_EQ(post("/realtime/client_secrets", R"({"expires_after":{"anchor":"created_at","seconds":5}})").status, 400u);
+  EXPECT_EQ(post("/realtime/client_secrets", R"({"expires_after":{"anchor":"updated_at"}})").status, 400u);
+  EXPECT_EQ(post("/realtime/client_secrets", R"({"session":{"type":"realtime","voice":"marin"}})").status, 400u)
+      << "top-level voice is a beta name";
+}
+
+TEST_F(SimCallsTest, SidebandIsCountedAndClosedWhenTheCallerHangsUp)
+{
+  std::string call = ring();
+  ASSERT_EQ(post(openai::call_control_path(call, "accept"), accept_body()).status, 200u);
+  sim::test::WsClient ws;
+  sim::test::ConnectOptions options;
+  options.api_key = kKey;
+  ASSERT_TRUE(ws.connect(sim_->url() + "?call_id=" + call, options));
+  ASSERT_TRUE(ws.wait_for("session.created"));
+  sim::SimCallRecord record;
+  ASSERT_TRUE(sim_->sip_call(call, &record));
+  EXPECT_EQ(record.sideband_connections, 1);
+  EXPECT_TRUE(sim_->sip_caller_hangs_up(call));
+  EXPECT_TRUE(ws.wait_closed(3000));
+  EXPECT_EQ(ws.close_code(), SOUP_WEBSOCKET_CLOSE_NORMAL);
+  ASSERT_TRUE(sim_->sip_call(call, &record));
+  EXPECT_EQ(record.ended_by, "caller");
+  EXPECT_FALSE(sim_->sip_caller_hangs_up(call)) << "a call ends once";
+}
