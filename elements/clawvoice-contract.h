@@ -44,6 +44,11 @@
  * "respond" (boolean, default TRUE: ask for a reply once it is in; FALSE adds context silently). */
 #define CLAWVOICE_EVENT_INJECT "clawvoice-inject"
 
+/* Downstream serialized custom event on the `tools` pad, one per final transcript of a turn, so that
+ * executors know what was said (openclawrelay writes the call's transcript to the agent's memory);
+ * fields "role" ("user" or "assistant"), "text", "item-id". Executors forward it. */
+#define CLAWVOICE_EVENT_TRANSCRIPT "clawvoice-transcript"
+
 /* Downstream out-of-band custom event: drop any audio buffered for playback. No fields. */
 #define CLAWVOICE_EVENT_CLEAR "clawvoice-clear"
 

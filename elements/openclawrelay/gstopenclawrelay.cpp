@@ -20,8 +20,9 @@
  *
  * With `memory-dir` set, the agent's memory (MEMORY.md and the newest memory/YYYY-MM-DD.md files,
  * within `memory-budget` tokens) is given to the voice model as context when the call starts, and
- * the call's requests and answers are appended to the day's file when it ends (and handed to the
- * agent with `POST /hooks/agent` when `post-transcript` is set).
+ * the call (a summary, the requests and answers, the transcript of every turn) is appended to the
+ * day's file when it ends (and handed to the agent with `POST /hooks/agent` when `post-transcript`
+ * is set). The transcript comes from realtimesink on the tools link (CLAWVOICE_EVENT_TRANSCRIPT).
  *
  * Calls for other tools pass through to the next executor, so executors chain.
  *
@@ -68,6 +69,7 @@ namespace {
 constexpr const char *kDefaultUrl = "http://127.0.0.1:18789";
 constexpr const char *kTokenEnv = "OPENCLAW_GATEWAY_TOKEN";
 constexpr const char *kMask = "********";
+constexpr size_t kMaxTranscriptLines = 2000;   /* a long call's worth; the memory file stays sane */
 
 struct Private {
   std::mutex lock;   /* guards everything below */
@@ -437,6 +439,21 @@ static GstPadProbeReturn sink_event_probe(GstPad *pad, GstPadProbeInfo *info, gp
           nullptr);
       if (!gst_pad_push_event(pad, gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, s)))
         GST_WARNING_OBJECT(self, "the memory context was not taken upstream");
+      break;
+    }
+    case GST_EVENT_CUSTOM_DOWNSTREAM: {
+      /* What was said, for the call's record in the agent's memory. */
+      const GstStructure *s = gst_event_get_structure(event);
+      if (!s || !gst_structure_has_name(s, CLAWVOICE_EVENT_TRANSCRIPT))
+        break;
+      const gchar *role = gst_structure_get_string(s, "role");
+      const gchar *text = gst_structure_get_string(s, "text");
+      if (!role || !text || !*text)
+        break;
+      std::lock_guard<std::mutex> lock(p->lock);
+      auto &transcript = p->end_plan.record.transcript;
+      if (transcript.size() < kMaxTranscriptLines)
+        transcript.push_back({role, text});
       break;
     }
     case GST_EVENT_EOS:

@@ -367,6 +367,7 @@ static void gst_realtime_sink_stop(GstRealtimeSink *self)
   std::lock_guard<std::mutex> lock(p->lock);
   p->playout.reset();
   p->pending_tool_calls.clear();
+  p->pending_transcripts.clear();
   p->outstanding_calls.clear();
   p->pending_injects.clear();
   p->interrupted_items.clear();
@@ -530,6 +531,16 @@ static void push_stream_starts(GstRealtimeSink *self, AudioFormat out_format)
   gst_pad_push_event(self->toolspad, gst_event_new_segment(&segment));
 }
 
+/* Tells the executor chain what was said (CLAWVOICE_EVENT_TRANSCRIPT), in order. */
+static void push_transcripts(GstRealtimeSink *self, std::deque<Private::TranscriptLine> lines)
+{
+  for (const Private::TranscriptLine &line : lines) {
+    GstStructure *s = gst_structure_new(CLAWVOICE_EVENT_TRANSCRIPT, "role", G_TYPE_STRING, line.role.c_str(),
+        "text", G_TYPE_STRING, line.text.c_str(), "item-id", G_TYPE_STRING, line.item_id.c_str(), nullptr);
+    gst_pad_push_event(self->toolspad, gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM, s));
+  }
+}
+
 /* Pushes the tool calls queued by the network thread to the executor chain. */
 static void push_tool_calls(GstRealtimeSink *self, std::deque<std::string> calls, GstClockTime ts)
 {
@@ -634,6 +645,8 @@ static void gst_realtime_sink_loop(GstRealtimeSink *self)
   p->need_discont = !have_audio && !p->fill_silence;
   std::deque<std::string> calls;
   calls.swap(p->pending_tool_calls);
+  std::deque<Private::TranscriptLine> transcripts;
+  transcripts.swap(p->pending_transcripts);
   bool timed_out = false;
   bool finished = conversation_finished(p, g_get_monotonic_time(), &timed_out);
   if (finished)
@@ -642,6 +655,8 @@ static void gst_realtime_sink_loop(GstRealtimeSink *self)
   AudioFormat out_format = p->out_format;
   lock.unlock();
 
+  if (!transcripts.empty())
+    push_transcripts(self, std::move(transcripts));
   if (!calls.empty())
     push_tool_calls(self, std::move(calls), ts);
 

@@ -22,9 +22,19 @@ void post_turn(GstRealtimeSink *self, const char *what, const std::string &item_
       "status", G_TYPE_STRING, status.c_str(), nullptr));
 }
 
+/* A call's worth of turns; beyond it the oldest lines go (the chain is not linked, say). */
+constexpr size_t kMaxPendingTranscripts = 512;
+
 void post_transcript(GstRealtimeSink *self, const char *role, const std::string &text,
     const std::string &item_id, bool final)
 {
+  if (final && !text.empty()) {
+    Private *p = get_private(self);
+    std::lock_guard<std::mutex> lock(p->lock);
+    p->pending_transcripts.push_back({role, text, item_id});
+    if (p->pending_transcripts.size() > kMaxPendingTranscripts)
+      p->pending_transcripts.pop_front();
+  }
   post_message(self, gst_structure_new(CLAWVOICE_MESSAGE_TRANSCRIPT, "role", G_TYPE_STRING, role,
       "text", G_TYPE_STRING, text.c_str(), "item-id", G_TYPE_STRING, item_id.c_str(),
       "final", G_TYPE_BOOLEAN, final, nullptr));

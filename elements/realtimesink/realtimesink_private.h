@@ -69,6 +69,8 @@ struct Private {
   std::map<std::string, std::string> assistant_transcripts;   /* item → transcript */
   std::map<std::string, int64_t> truncated_at_ms;             /* item → heard ms */
   std::deque<std::string> pending_tool_calls;   /* JSON payloads for the tools pad */
+  struct TranscriptLine { std::string role, text, item_id; };
+  std::deque<TranscriptLine> pending_transcripts;   /* final transcripts for the tools pad, bounded */
   std::set<std::string> outstanding_calls;      /* pushed, waiting for a result */
   std::deque<PendingInject> pending_injects;
   std::set<std::string> warned_event_types;

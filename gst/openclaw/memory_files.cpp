@@ -214,6 +214,22 @@ MemoryContext load_memory_context(const std::string &dir, size_t budget_tokens, 
   return context;
 }
 
+/* @text on one line, at most @limit characters, cut at a word boundary with an ellipsis. */
+static std::string one_line(const std::string &text, size_t limit)
+{
+  std::string flat;
+  for (char c : text)
+    flat += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
+  if (flat.size() <= limit)
+    return flat;
+  size_t cut = flat.rfind(' ', limit);
+  if (cut == std::string::npos || cut < limit / 2)
+    cut = limit;
+  while (cut > 0 && (flat[cut] & 0xC0) == 0x80)   /* never split a UTF-8 character */
+    cut--;
+  return flat.substr(0, cut) + "…";
+}
+
 std::string format_call_record(const CallRecord &record)
 {
   std::string time = "?";
@@ -230,12 +246,20 @@ std::string format_call_record(const CallRecord &record)
   for (const auto &task : record.tasks)
     answered += task.status == "done";
   gint64 seconds = record.duration_ms / 1000;
-  g_autofree gchar *summary = g_strdup_printf("%s%s%" G_GINT64_FORMAT " min %" G_GINT64_FORMAT
-      " s; %zu request%s to the agent, %zu answered.",
-      record.call_id.empty() ? "" : ("Call " + record.call_id + ", ").c_str(),
-      record.call_id.empty() ? "Lasted " : "lasted ", seconds / 60, seconds % 60,
-      record.tasks.size(), record.tasks.size() == 1 ? "" : "s", answered);
-  out += std::string("Summary: ") + summary;
+  g_autofree gchar *length = g_strdup_printf("%" G_GINT64_FORMAT " min %" G_GINT64_FORMAT " s", seconds / 60,
+      seconds % 60);
+  out += "Summary: ";
+  out += record.call_id.empty() ? std::string("Lasted ") : "Call " + record.call_id + ", lasted ";
+  out += length;
+  if (!record.transcript.empty())
+    out += ", " + std::to_string(record.transcript.size()) + " turn" + (record.transcript.size() == 1 ? "" : "s");
+  auto first_question = std::find_if(record.transcript.begin(), record.transcript.end(),
+      [](const TranscriptLine &line) { return line.role == "user"; });
+  if (first_question != record.transcript.end())
+    out += "; the caller began with \"" + one_line(first_question->text, 120) + "\"";
+  g_autofree gchar *requests = g_strdup_printf("; %zu request%s to the agent, %zu answered.", record.tasks.size(),
+      record.tasks.size() == 1 ? "" : "s", answered);
+  out += requests;
   if (!record.session_key.empty())
     out += " Agent session: `" + record.session_key + "`.";
   out += "\n";
@@ -248,6 +272,12 @@ std::string format_call_record(const CallRecord &record)
       out += "  Agent answered: \"" + task.answer + "\"\n";
     else
       out += "  Not answered (" + task.status + ")" + (task.answer.empty() ? "" : ": " + task.answer) + "\n";
+  }
+
+  if (!record.transcript.empty()) {
+    out += "\nTranscript:\n\n";
+    for (const auto &line : record.transcript)
+      out += std::string(line.role == "user" ? "- Caller: " : "- Voice: ") + one_line(line.text, 4000) + "\n";
   }
   return out;
 }

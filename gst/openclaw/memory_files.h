@@ -41,6 +41,12 @@ struct CallTaskRecord {
   std::string answer;   /* the answer, or what went wrong */
 };
 
+/* One turn of the conversation, as transcribed. */
+struct TranscriptLine {
+  std::string role;   /* "user" (the caller) or "assistant" (the voice) */
+  std::string text;
+};
+
 /* What the relay knows of a call at its end. */
 struct CallRecord {
   std::string call_id;
@@ -49,10 +55,12 @@ struct CallRecord {
   GDateTime *started = nullptr;   /* borrowed; local time */
   gint64 duration_ms = 0;
   std::vector<CallTaskRecord> tasks;
+  std::vector<TranscriptLine> transcript;
 };
 
-/* The markdown section appended to the day's file: a heading, a one-line summary, the transcript of
- * the requests and answers. */
+/* The markdown section appended to the day's file: a heading, a short summary (length, turns, what
+ * the caller asked first, requests to the agent), the requests and the agent's answers, then the
+ * transcript of the whole conversation. */
 std::string format_call_record(const CallRecord &record);
 /* "<dir>/memory/YYYY-MM-DD.md" for @when's local date. */
 std::string daily_file_path(const std::string &dir, GDateTime *when);

@@ -45,6 +45,36 @@ struct RouteConfig {
   std::string launch_path;          /* absolute */
   bool status_callback = true;      /* twilio: accept POST /status */
   std::string auth_token;           /* twilio: signs webhooks; a secret */
+  /* openai (docs/openai.md): OpenAI-hosted SIP calls (signed webhook → accept/reject, sideband) and
+   * the browser-direct API (/api/token, /api/send, /api/result, /ws) */
+  std::string webhook_secret;                 /* openai: whsec_… that signs OpenAI's webhooks; a secret */
+  std::vector<std::string> allow_callers;     /* openai: caller numbers/SIP users accepted, a trailing '*' is a
+                                               * prefix; empty = everyone */
+  guint reject_status = 486;                  /* openai: SIP status sent when a caller is refused */
+  std::string session_instructions;           /* openai: the voice's instructions (accept, client secrets) */
+  std::string session_voice = "marin";        /* openai */
+  std::string session_model = "gpt-realtime"; /* openai */
+  std::string transcription_model;            /* openai: caller transcripts ("" = none) */
+  guint client_secret_ttl_seconds = 600;      /* openai: lifetime of a minted ephemeral key */
+  /* openai and openai_compat */
+  std::vector<std::string> bearer_tokens;     /* bearers the route's API takes, several at once for rotation;
+                                               * empty (openai) = server.control_token; secrets */
+  guint rate_limit_per_minute = 60;           /* requests per client address and minute; 0 = no limit */
+  /* openai_compat: POST /v1/chat/completions, GET /v1/models */
+  std::string session_key = "main";           /* openai_compat: the OpenClaw session every turn goes to */
+  std::string filler_text = "One moment, let me check on that.";   /* openai_compat: "" = no filler */
+  guint filler_after_ms = 800;                /* openai_compat: filler when the agent is silent this long */
+  std::string compat_model = "openclaw";      /* openai_compat: the model id /v1/models lists */
+  /* sip (docs/sip.md): a SIP user agent server over UDP, one RTP port per call */
+  ListenAddress sip_listen{"127.0.0.1", 5060};   /* sip: UDP address for SIP; port 0 = ephemeral (logged) */
+  std::string sip_public_address;                /* sip: host in Contact and SDP c=; "" = the listen host */
+  guint sip_rtp_port_min = 20000;                /* sip: each call's RTP port comes from this range */
+  guint sip_rtp_port_max = 20999;
+  std::vector<std::string> sip_allow;            /* sip: source addresses / CIDR blocks that may call; empty = any */
+  std::string sip_realm = "clawvoice";           /* sip: digest realm */
+  std::map<std::string, std::string> sip_users;  /* sip: digest user → password; empty = no digest; secrets */
+  guint sip_rtp_timeout_seconds = 30;            /* sip: no RTP from the caller for this long ends the call */
+  guint sip_answer_delay_ms = 0;                 /* sip: 180 Ringing → 200 OK; the pipeline starts at once */
   ElementProperties properties;     /* this route's own, overlaid on the global ones */
 };
 

@@ -9,6 +9,8 @@
 #include "env_expand.h"
 #include "jsonc.h"
 #include "known_routes.h"
+#include "openai/webhook_signature.h"
+#include "openclaw/gateway_client.h"
 
 namespace clawvoice::launcher {
 
@@ -430,6 +432,16 @@ class ConfigParser {
       allowed.push_back("auth_token");
     if (spec.takes_status_callback)
       allowed.push_back("status_callback");
+    if (std::string(spec.name) == "openai")
+      allowed.insert(allowed.end(), {"webhook_secret", "allow_callers", "reject_status", "instructions", "voice",
+                                     "model", "transcription_model", "client_secret_ttl_seconds", "tokens",
+                                     "rate_limit_per_minute"});
+    if (std::string(spec.name) == "openai_compat")
+      allowed.insert(allowed.end(), {"tokens", "rate_limit_per_minute", "session_key", "filler", "filler_after_ms",
+                                     "model"});
+    if (std::string(spec.name) == "sip")
+      allowed.insert(allowed.end(), {"listen", "public_address", "rtp_port_min", "rtp_port_max", "allow", "realm",
+                                     "users", "rtp_timeout_seconds", "answer_delay_ms"});
     check_keys(v, path, allowed);
 
     RouteConfig route;
@@ -459,9 +471,116 @@ class ConfigParser {
               "; required when the route is enabled (it checks the signature of the route's webhooks)");
       }
     }
+    if (std::string(spec.name) == "openai" || std::string(spec.name) == "openai_compat")
+      parse_openai_route(v, path, spec.name, &route);
+    if (std::string(spec.name) == "sip")
+      parse_sip_route(v, path, &route);
     if (const JsoncValue *props = member(v, path, "properties", Kind::Object))
       parse_properties(*props, path + ".properties", &route.properties);
     config_->routes[spec.name] = route;
+  }
+
+  /* An array of strings (${ENV} expanded), each checked by @check (which says why it is wrong). */
+  template <typename Check>
+  void read_string_list(const JsoncValue &object, const std::string &path, const char *key,
+                        std::vector<std::string> *out, Check check)
+  {
+    const JsoncValue *v = member(object, path, key, Kind::Array);
+    if (!v)
+      return;
+    std::string full = join(path, key);
+    out->clear();
+    for (size_t i = 0; i < v->items.size(); i++) {
+      const JsoncValue &item = v->items[i];
+      std::string item_key = full + "[" + std::to_string(i) + "]";
+      std::string text, why;
+      if (item.kind != Kind::String) {
+        error(item.line, item_key, std::string("expected a string, got ") + jsonc_kind_name(item.kind));
+        continue;
+      }
+      if (!expand(item, item_key, &text))
+        continue;
+      if (!check(text, &why)) {
+        error(item.line, item_key, why);
+        continue;
+      }
+      out->push_back(text);
+    }
+  }
+
+  /* The openai and openai_compat routes' keys (docs/openai.md). */
+  void parse_openai_route(const JsoncValue &v, const std::string &path, const std::string &name, RouteConfig *route)
+  {
+    read_string_list(v, path, "tokens", &route->bearer_tokens, [](const std::string &token, std::string *why) {
+      return check_token(token, 16, why);
+    });
+    read_uint(v, path, "rate_limit_per_minute", 0, 100000, &route->rate_limit_per_minute);
+    if (name == "openai_compat") {
+      if (route->enabled && route->bearer_tokens.empty())
+        error(line_of(path + (v.find("tokens") ? ".tokens" : "")), path + ".tokens",
+              "is missing or empty; the OpenAI-compatible endpoint needs at least one bearer token");
+      std::string key;
+      if (read_string(v, path, "session_key", &key)) {
+        std::string problem = openclaw::session_key_problem(key);
+        if (problem.empty())
+          route->session_key = key;
+        else
+          error(line_of(path + ".session_key"), path + ".session_key", problem);
+      }
+      read_string(v, path, "filler", &route->filler_text);
+      read_uint(v, path, "filler_after_ms", 0, 1500, &route->filler_after_ms);
+      std::string model;
+      if (read_string(v, path, "model", &model)) {
+        if (is_identifier(model) || model.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/") == std::string::npos)
+          route->compat_model = model;
+        else
+          error(line_of(path + ".model"), path + ".model", "'" + model + "' is not a model id");
+      }
+      return;
+    }
+    size_t before = errors_->size();
+    read_token(v, path, "webhook_secret", 1, &route->webhook_secret);
+    std::string why;
+    openai::WebhookSecret secret;
+    if (errors_->size() == before && !route->webhook_secret.empty() &&
+        !openai::WebhookSecret::parse(route->webhook_secret, &secret, &why))
+      error(line_of(path + ".webhook_secret"), path + ".webhook_secret", why);
+    else if (errors_->size() == before && route->enabled && route->webhook_secret.empty())
+      error(line_of(path + (v.find("webhook_secret") ? ".webhook_secret" : "")), path + ".webhook_secret",
+            "is missing or empty; required when the route is enabled (it checks the signature of OpenAI's webhooks)");
+    read_string_list(v, path, "allow_callers", &route->allow_callers, [](const std::string &caller, std::string *why) {
+      if (!caller.empty() && caller.find_first_of(" \t<>\"") == std::string::npos)
+        return true;
+      *why = "'" + caller + "' is not a caller number or SIP user (no spaces or brackets; a trailing * is a prefix)";
+      return false;
+    });
+    read_uint(v, path, "reject_status", 400, 699, &route->reject_status);
+    read_string(v, path, "instructions", &route->session_instructions);
+    std::string voice;
+    if (read_string(v, path, "voice", &voice)) {
+      static const std::vector<std::string> voices = {"alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer",
+                                                      "verse", "marin", "cedar"};
+      if (std::find(voices.begin(), voices.end(), voice) != voices.end())
+        route->session_voice = voice;
+      else
+        error(line_of(path + ".voice"), path + ".voice", "'" + voice + "' is not one of: " + quoted_list(voices));
+    }
+    std::string model;
+    if (read_string(v, path, "model", &model)) {
+      if (is_identifier(model))
+        route->session_model = model;
+      else
+        error(line_of(path + ".model"), path + ".model", "'" + model + "' is not a model name");
+    }
+    std::string transcription;
+    if (read_string(v, path, "transcription_model", &transcription)) {
+      if (transcription.empty() || is_identifier(transcription))
+        route->transcription_model = transcription;
+      else
+        error(line_of(path + ".transcription_model"), path + ".transcription_model",
+              "'" + transcription + "' is not a model name");
+    }
+    read_uint(v, path, "client_secret_ttl_seconds", 10, 7200, &route->client_secret_ttl_seconds);
   }
 
   std::string origin_;

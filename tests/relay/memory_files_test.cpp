@@ -119,6 +119,26 @@ TEST(MemoryFiles, CallRecordAppendedToTheDailyFile)
   EXPECT_EQ(fresh.read("memory/2026-11-21.md"), md);
 }
 
+TEST(MemoryFiles, CallRecordCarriesTheTranscriptAndASummary)
+{
+  g_autoptr(GDateTime) when = g_date_time_new_local(2026, 11, 21, 9, 30, 0);
+  CallRecord record;
+  record.started = when;
+  record.duration_ms = 42000;
+  std::string long_question = "Could you look up the opening hours of the Louvre on Sunday and also check "
+      "whether I need to book tickets in advance, because last time the queue was very long";
+  record.transcript = {{"user", long_question}, {"assistant", "Let me check with your agent."},
+      {"user", "Thanks.\nTake your time."}};
+  std::string md = format_call_record(record);
+  /* The summary names the length, the turns and how the caller began, cut at a word. */
+  EXPECT_NE(md.find("Summary: Lasted 0 min 42 s, 3 turns; the caller began with \"Could you look up the opening "
+      "hours of the Louvre on Sunday and also check whether I need to book tickets in advance,…\"; "
+      "0 requests to the agent, 0 answered."), std::string::npos) << md;
+  /* Every turn, in order, one line each. */
+  EXPECT_NE(md.find("\nTranscript:\n\n- Caller: " + long_question + "\n- Voice: Let me check with your agent.\n"
+      "- Caller: Thanks. Take your time.\n"), std::string::npos) << md;
+}
+
 TEST(MemoryFiles, UnwritableDirectoryIsAnError)
 {
   g_autoptr(GDateTime) when = g_date_time_new_local(2026, 11, 21, 14, 5, 0);

@@ -318,3 +318,53 @@ TEST_F(RelayPipeline, ChainedExecutorsRouteByToolName)
   EXPECT_NE(std::string(gst_structure_get_string(results[0], "output")).find("\"slots\""), std::string::npos);
   EXPECT_NE(std::string(gst_structure_get_string(results[1], "output")).find("working"), std::string::npos);
 }
+
+TEST_F(RelayPipeline, TheWholeTranscriptGoesToTheDailyFileAtTheEnd)
+{
+  TempDir memory;
+  sim::Options options;
+  options.api_key = kKey;
+  options.transcribe = [](const sim::UserTurn &) { return std::string("What is on my calendar tomorrow?"); };
+  options.on_user_turn = [](const sim::UserTurn &) {
+    return sim::Reply{sim::Reply::Kind::CallTool, "", "send_to_openclaw",
+        R"({"message":"What is on my calendar tomorrow?"})"};
+  };
+  options.agent.token = kToken;
+  options.agent.reply_text = "You have two meetings: standup at 9 and lunch with Ana at 12.";
+  auto s = start_simulator(options);
+  ASSERT_TRUE(s);
+  /* The caller asks, listens to the acknowledgement and the answer, and hangs up (end of stream). */
+  Pipeline p(caller() + "realtimesink name=rt url=" + s->url() + " api-key=" + kKey +
+      " transcription-model=gpt-4o-mini-transcribe ! fakesink sync=false " + hold(8) + " rt.tools ! " +
+      relay(*s, "memory-dir=" + memory.path()));
+  ASSERT_NE(p.play(), GST_STATE_CHANGE_FAILURE);
+  g_autoptr(GDateTime) now = g_date_time_new_now_local();
+  g_autofree gchar *day = g_date_time_format(now, "memory/%Y-%m-%d.md");
+  ASSERT_TRUE(p.run_until([&] { return memory.exists(day); }, 30000)) << p.first_error();
+
+  std::string note = memory.read(day);
+  /* The summary, the request and the agent's answer, then every turn as it was transcribed. */
+  EXPECT_NE(note.find("the caller began with \"What is on my calendar tomorrow?\""), std::string::npos) << note;
+  EXPECT_NE(note.find("1 request to the agent, 1 answered."), std::string::npos) << note;
+  size_t transcript = note.find("\nTranscript:\n");
+  ASSERT_NE(transcript, std::string::npos) << note;
+  size_t asked = note.find("- Caller: What is on my calendar tomorrow?", transcript);
+  EXPECT_NE(asked, std::string::npos) << note;
+  /* What the voice said, in order: the acknowledgement, then the answer it was given. */
+  std::vector<std::string> spoken;
+  for (const GstStructure *t : p.element_messages(CLAWVOICE_MESSAGE_TRANSCRIPT)) {
+    gboolean final = FALSE;
+    gst_structure_get_boolean(t, "final", &final);
+    if (final && std::string(gst_structure_get_string(t, "role")) == "assistant")
+      spoken.push_back(gst_structure_get_string(t, "text"));
+  }
+  ASSERT_GE(spoken.size(), 2u);
+  size_t at = asked;
+  for (const std::string &line : spoken) {
+    size_t found = note.find("- Voice: " + line, transcript);
+    ASSERT_NE(found, std::string::npos) << line << "\n" << note;
+    EXPECT_GT(found, at) << "in the order it was said";
+    at = found;
+  }
+  EXPECT_NE(note.find("two meetings", transcript), std::string::npos) << "the answer was spoken: " << note;
+}

@@ -1,6 +1,8 @@
 /* clawvoice-launcher — the registry of front doors: one line per route. */
 #include "routes/route.h"
 
+#include "routes/openai_compat_route.h"
+#include "routes/openai_route.h"
 #include "routes/twilio_route.h"
 
 namespace clawvoice::launcher {
@@ -23,6 +25,8 @@ struct RouteEntry {
 
 const RouteEntry kRoutes[] = {
   {"twilio", make<TwilioRoute>},
+  {"openai", make<OpenAIRoute>},
+  {"openai_compat", make<OpenAICompatRoute>},
 };
 
 }  // namespace
