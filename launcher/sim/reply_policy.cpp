@@ -114,6 +114,24 @@ Reply default_reply_to_tool_output(const Options &options, const std::string &ou
   return speak("Here is the answer. " + text);
 }
 
+Reply default_reply_to_instruction(const Options &options, const std::string &instruction)
+{
+  if (!options.reply_text.empty())
+    return speak(options.reply_text);
+  /* A deterministic stand-in for following the instruction: say what it says to say. */
+  std::string text = instruction;
+  size_t colon = text.find(": ");
+  if (colon != std::string::npos && colon + 2 < text.size())
+    text = text.substr(colon + 2);
+  if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
+    text = text.substr(1, text.size() - 2);
+  if (g_utf8_validate(text.c_str(), (gssize) text.size(), nullptr) && g_utf8_strlen(text.c_str(), -1) > 400) {
+    g_autofree char *head = g_utf8_substring(text.c_str(), 0, 400);
+    text = head;
+  }
+  return speak(text);
+}
+
 Reply default_greeting(const Options &options)
 {
   if (!options.reply_text.empty())

@@ -9,6 +9,8 @@
  *  - otherwise a spoken reply ("I heard: …"), or Options::reply_text;
  *  - a function_call_output: "Here is the answer. " + the output's text (for JSON, its
  *    result / text / message / answer / output / content string);
+ *  - a system message (an application's instruction: "Tell the caller …: <what to say>"): what
+ *    follows its first ": ", unquoted (the whole text if there is none), or Options::reply_text;
  *  - a response.create with nothing new to answer: a greeting. */
 #pragma once
 
@@ -25,6 +27,7 @@ std::string default_transcript(double speech_seconds);
 Reply default_reply_to_turn(const Options &options, const UserTurn &turn, JsonArray *tools,
                             const std::string &tool_choice);
 Reply default_reply_to_tool_output(const Options &options, const std::string &output);
+Reply default_reply_to_instruction(const Options &options, const std::string &instruction);
 Reply default_greeting(const Options &options);
 
 /* The spoken text inside a tool's output (see above). */

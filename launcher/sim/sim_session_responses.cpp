@@ -61,6 +61,8 @@ Reply SimSession::reply_for_context(JsonObject *params)
     }
     return reply_to_turn(turn, params);
   }
+  if (last && last->role == "system")
+    return default_reply_to_instruction(options_, last->text);
   return default_greeting(options_);
 }
 

@@ -71,6 +71,28 @@ TEST_F(Responses, DefaultTurnCallsTheFirstToolThenSpeaksItsOutput)
   EXPECT_GT(delta_audio_ms(c, AudioFormat{}), 1500.0);
 }
 
+TEST_F(Responses, ASystemInstructionIsFollowedWithWhatItSaysToSay)
+{
+  start(fast_options());
+  WsClient &c = connect();
+  ASSERT_NE(request(c, R"({"type":"conversation.item.create","item":{"type":"message","role":"system",
+      "content":[{"type":"input_text","text":"Your agent has answered. Tell the caller now: You have two meetings: 9 and 12."}]}})",
+      "conversation.item.done"), nullptr);
+  ASSERT_NE(request(c, R"({"type":"response.create"})", "response.done", 10000), nullptr);
+  auto transcripts = c.of_type("response.output_audio_transcript.done");
+  ASSERT_EQ(transcripts.size(), 1u);
+  EXPECT_EQ(str(transcripts[0], "transcript"), "You have two meetings: 9 and 12.");
+
+  /* A quoted line is said without its quotes. */
+  ASSERT_NE(request(c, R"({"type":"conversation.item.create","item":{"type":"message","role":"system",
+      "content":[{"type":"input_text","text":"Tell the caller briefly: \"Still on it.\""}]}})",
+      "conversation.item.done"), nullptr);
+  ASSERT_NE(request(c, R"({"type":"response.create"})", "response.done", 10000), nullptr);
+  transcripts = c.of_type("response.output_audio_transcript.done");
+  ASSERT_EQ(transcripts.size(), 2u);
+  EXPECT_EQ(str(transcripts[1], "transcript"), "Still on it.");
+}
+
 TEST_F(Responses, FunctionCallOutputNeedsAKnownCallId)
 {
   start();
