@@ -21,6 +21,7 @@ const char kAgentToken[] = "agent-token-openai-route";
 const char kControlToken[] = "control-token-0123456789";
 const char kApiToken[] = "browser-api-token-0123456789";
 const char kApiToken2[] = "browser-api-token-rotated-987";
+const char kCompatToken[] = "compat-token-0123456789abcdef";
 
 std::string g_secret;   /* whsec_…, fresh for the run */
 
@@ -48,7 +49,8 @@ class OpenAIRouteTest : public ::testing::Test {
         "voice": "cedar",
         "tokens": [")" + kApiToken + R"(", ")" + kApiToken2 + R"("],
         "rate_limit_per_minute": 30
-      } }
+      },
+      "openai_compat": { "tokens": [")" + kCompatToken + R"("], "session_key": "agent:main:main" } }
     })");
     ASSERT_TRUE(launcher_->started()) << launcher_->start_error();
   }
@@ -61,6 +63,7 @@ class OpenAIRouteTest : public ::testing::Test {
         EXPECT_EQ(line.find(kSimKey), std::string::npos) << "API key in the log: " << line;
         EXPECT_EQ(line.find(g_secret.substr(6)), std::string::npos) << "webhook secret in the log: " << line;
         EXPECT_EQ(line.find(kApiToken), std::string::npos) << "API token in the log: " << line;
+        EXPECT_EQ(line.find(kCompatToken), std::string::npos) << "compat token in the log: " << line;
       }
     }
     delete launcher_;
@@ -281,4 +284,30 @@ TEST_F(OpenAIRouteTest, RateLimitedPerAddress)
   EXPECT_GE(refused, 5);
   EXPECT_FALSE(retry_after.empty());
   EXPECT_GE(atoi(retry_after.c_str()), 1);
+}
+
+TEST_F(OpenAIRouteTest, CompatSendsOnlyTheLastUserTurnToTheConfiguredSession)
+{
+  const char *conversation = R"({"model":"openclaw","messages":[
+    {"role":"system","content":"You are an ElevenLabs agent."},
+    {"role":"user","content":"Hello"},
+    {"role":"assistant","content":"Hi! How can I help?"},
+    {"role":"user","content":[{"type":"text","text":"When is my dentist?"}]}]})";
+  size_t before = simulator_->agent_requests().size();
+  HttpReply reply = http_request("POST", launcher_->url("/v1/chat/completions"), conversation, bearer(kCompatToken));
+  ASSERT_EQ(reply.status, 200u) << reply.body;
+  json::ObjectPtr body = json::parse_object(reply.body);
+  ASSERT_TRUE(body);
+  EXPECT_EQ(json::get_string(body.get(), "object"), "chat.completion");
+  EXPECT_NE(reply.body.find("Your dentist is at 3 pm."), std::string::npos) << reply.body;
+
+  auto requests = simulator_->agent_requests();
+  ASSERT_EQ(requests.size(), before + 1);
+  const sim::AgentRequestRecord &asked = requests.back();
+  EXPECT_EQ(asked.question, "When is my dentist?");
+  EXPECT_EQ(asked.session_key, "agent:main:main");
+  EXPECT_EQ(asked.body.find("Hi! How can I help?"), std::string::npos) << "the platform's history stays out: " << asked.body;
+  EXPECT_EQ(asked.body.find("ElevenLabs agent"), std::string::npos) << asked.body;
+  for (const auto &[name, value] : asked.headers)
+    EXPECT_EQ(value.find(kCompatToken), std::string::npos) << "our client's token must not reach the agent";
 }

@@ -112,7 +112,6 @@ int main()
   }
   LauncherProcess launcher(std::string(R"({
     "server": { "listen": "127.0.0.1:0", "control_token": ")") + kControlToken + R"(" },
-    "log": { "level": "warning" },
     "calls": { "max_concurrent": 100 },
     "realtime": { "backend": "openai", "url": ")" + simulator.url() + R"(", "api_key": ")" + kSimKey + R"(" },
     "openclaw": { "backend": "gateway", "url": ")" + simulator.gateway_url() + R"(", "token": ")" + kAgentToken + R"(" },

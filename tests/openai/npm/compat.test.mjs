@@ -46,7 +46,7 @@ test('non-streaming: one chat.completion with the answer cleaned for speech', as
   assert.match(text, /a link on example\.com/);
 });
 
-test('streaming: chunks, then [DONE]; only the last user turn reaches the agent', async () => {
+test('streaming: the role first, content chunks, stop, then [DONE]', async () => {
   const stream = await client(fast).chat.completions.create({ model: 'openclaw', messages: conversation, stream: true });
   let text = '';
   let chunks = 0;
