@@ -45,6 +45,16 @@ struct RouteConfig {
   std::string launch_path;          /* absolute */
   bool status_callback = true;      /* twilio: accept POST /status */
   std::string auth_token;           /* twilio: signs webhooks; a secret */
+  /* browser (docs/browser.md): what POST /api/session hands the page, and who may ask */
+  std::vector<std::string> stun_urls;         /* browser: "stun:HOST:PORT" ICE servers for the page */
+  std::vector<std::string> turn_urls;         /* browser: "turn:HOST:PORT?transport=udp", with ephemeral credentials */
+  std::string turn_secret;                    /* browser: the TURN server's static-auth-secret; a secret */
+  guint turn_ttl_seconds = 3600;              /* browser: lifetime of a TURN credential */
+  std::string api_token;                      /* browser: bearer POST /api/session needs; "" = none; a secret */
+  std::vector<std::string> allowed_origins;   /* browser: Origin values allowed; empty = any */
+  guint token_ttl_seconds = 30;               /* browser: session token → WS /signal */
+  std::vector<std::string> ice_addresses;     /* browser: webrtcbin's local ICE addresses; empty = every interface */
+  std::string web_root;                       /* browser: the page's directory; "" = the built-in web/ */
   /* openai (docs/openai.md): OpenAI-hosted SIP calls (signed webhook → accept/reject, sideband) and
    * the browser-direct API (/api/token, /api/send, /api/result, /ws) */
   std::string webhook_secret;                 /* openai: whsec_… that signs OpenAI's webhooks; a secret */

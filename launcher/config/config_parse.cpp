@@ -1,4 +1,5 @@
 /* clawvoice — the config file into a Config: the schema walk, with every error collected. */
+#include <gio/gio.h>
 #include <glib.h>
 
 #include <algorithm>
@@ -432,6 +433,9 @@ class ConfigParser {
       allowed.push_back("auth_token");
     if (spec.takes_status_callback)
       allowed.push_back("status_callback");
+    if (std::string(spec.name) == "browser")
+      allowed.insert(allowed.end(), {"stun_urls", "turn_urls", "turn_secret", "turn_ttl_seconds", "api_token",
+                                     "allowed_origins", "token_ttl_seconds", "ice_addresses", "web_root"});
     if (std::string(spec.name) == "openai")
       allowed.insert(allowed.end(), {"webhook_secret", "allow_callers", "reject_status", "instructions", "voice",
                                      "model", "transcription_model", "client_secret_ttl_seconds", "tokens",
@@ -471,6 +475,8 @@ class ConfigParser {
               "; required when the route is enabled (it checks the signature of the route's webhooks)");
       }
     }
+    if (std::string(spec.name) == "browser")
+      parse_browser_route(v, path, &route);
     if (std::string(spec.name) == "openai" || std::string(spec.name) == "openai_compat")
       parse_openai_route(v, path, spec.name, &route);
     if (std::string(spec.name) == "sip")
@@ -478,6 +484,78 @@ class ConfigParser {
     if (const JsoncValue *props = member(v, path, "properties", Kind::Object))
       parse_properties(*props, path + ".properties", &route.properties);
     config_->routes[spec.name] = route;
+  }
+
+  /* The SIP route's keys (docs/sip.md). */
+  void parse_sip_route(const JsoncValue &v, const std::string &path, RouteConfig *route)
+  {
+    read_listen(v, path, &route->sip_listen);
+    std::string address;
+    if (read_string(v, path, "public_address", &address)) {
+      GInetAddress *inet = g_inet_address_new_from_string(address.c_str());
+      bool wildcard = inet && g_inet_address_get_is_any(inet);
+      if (inet)
+        g_object_unref(inet);
+      if (!inet || wildcard)
+        error(line_of(path + ".public_address"), path + ".public_address",
+              "'" + address + "' is not an IP address callers can send to");
+      else
+        route->sip_public_address = address;
+    }
+    read_uint(v, path, "rtp_port_min", 1024, 65535, &route->sip_rtp_port_min);
+    read_uint(v, path, "rtp_port_max", 1024, 65535, &route->sip_rtp_port_max);
+    if (route->sip_rtp_port_min > route->sip_rtp_port_max)
+      error(line_of(path + ".rtp_port_max"), path + ".rtp_port_max",
+            "must not be below rtp_port_min (" + std::to_string(route->sip_rtp_port_min) + ")");
+    if (const JsoncValue *list = member(v, path, "allow", Kind::Array)) {
+      for (size_t i = 0; i < list->items.size(); i++) {
+        const JsoncValue &item = list->items[i];
+        std::string key = path + ".allow[" + std::to_string(i) + "]", text;
+        if (item.kind != Kind::String) {
+          error(item.line, key, std::string("expected a string, got ") + jsonc_kind_name(item.kind));
+          continue;
+        }
+        if (!expand(item, key, &text))
+          continue;
+        GInetAddressMask *mask = g_inet_address_mask_new_from_string(text.c_str(), nullptr);
+        if (!mask) {
+          error(item.line, key, "'" + text + "' is not an IP address or CIDR block (192.0.2.0/24)");
+          continue;
+        }
+        g_object_unref(mask);
+        route->sip_allow.push_back(text);
+      }
+    }
+    std::string realm;
+    if (read_string(v, path, "realm", &realm)) {
+      if (realm.empty() || realm.find_first_of("\"\\\r\n") != std::string::npos)
+        error(line_of(path + ".realm"), path + ".realm", "must be non-empty, without quotes, backslashes or line breaks");
+      else
+        route->sip_realm = realm;
+    }
+    if (const JsoncValue *users = member(v, path, "users", Kind::Object)) {
+      for (const JsoncMember &m : users->members) {
+        std::string key = path + ".users." + m.key, password, why;
+        config_->key_lines[key] = m.line;
+        if (m.key.empty() || m.key.find_first_of(" \t\":@;,") != std::string::npos) {
+          error(m.line, key, "'" + m.key + "' is not a SIP user name");
+          continue;
+        }
+        if (m.value.kind != Kind::String) {
+          error(m.line, key, std::string("expected a password string, got ") + jsonc_kind_name(m.value.kind));
+          continue;
+        }
+        if (!expand(m.value, key, &password))
+          continue;
+        if (!check_token(password, 8, &why)) {   /* never echoes the value */
+          error(m.line, key, why);
+          continue;
+        }
+        route->sip_users[m.key] = password;
+      }
+    }
+    read_uint(v, path, "rtp_timeout_seconds", 1, 3600, &route->sip_rtp_timeout_seconds);
+    read_uint(v, path, "answer_delay_ms", 0, 30000, &route->sip_answer_delay_ms);
   }
 
   /* An array of strings (${ENV} expanded), each checked by @check (which says why it is wrong). */
@@ -505,6 +583,61 @@ class ConfigParser {
         continue;
       }
       out->push_back(text);
+    }
+  }
+
+  /* The browser route's keys (docs/browser.md). */
+  void parse_browser_route(const JsoncValue &v, const std::string &path, RouteConfig *route)
+  {
+    auto ice_url = [](const char *kind, const char *secure) {
+      return [kind, secure](const std::string &url, std::string *why) {
+        std::string a = std::string(kind) + ":", b = std::string(secure) + ":";
+        if ((url.compare(0, a.size(), a) == 0 && url.size() > a.size()) ||
+            (url.compare(0, b.size(), b) == 0 && url.size() > b.size()))
+          return true;
+        *why = "'" + url + "' must start with " + a + " or " + b + " (an RFC 7064/7065 URI)";
+        return false;
+      };
+    };
+    read_string_list(v, path, "stun_urls", &route->stun_urls, ice_url("stun", "stuns"));
+    read_string_list(v, path, "turn_urls", &route->turn_urls, ice_url("turn", "turns"));
+    read_string_list(v, path, "allowed_origins", &route->allowed_origins, [](const std::string &origin, std::string *why) {
+      std::string normalised;
+      if (!check_base_url(origin, &normalised, why))
+        return false;
+      GUri *uri = g_uri_parse(origin.c_str(), G_URI_FLAGS_NONE, nullptr);
+      bool bare = uri && (!*g_uri_get_path(uri) || g_str_equal(g_uri_get_path(uri), "/"));
+      if (uri)
+        g_uri_unref(uri);
+      if (!bare)
+        *why = "'" + origin + "' is not an origin (scheme://host[:port], no path)";
+      return bare;
+    });
+    read_string_list(v, path, "ice_addresses", &route->ice_addresses, [](const std::string &ip, std::string *why) {
+      GInetAddress *inet = g_inet_address_new_from_string(ip.c_str());
+      if (inet)
+        g_object_unref(inet);
+      else
+        *why = "'" + ip + "' is not an IP address";
+      return inet != nullptr;
+    });
+    for (std::string &origin : route->allowed_origins)
+      while (origin.size() > 1 && origin.back() == '/')
+        origin.pop_back();
+    size_t before = errors_->size();
+    read_token(v, path, "turn_secret", 16, &route->turn_secret);
+    if (!route->turn_urls.empty() && route->turn_secret.empty() && errors_->size() == before)
+      error(line_of(path + (v.find("turn_secret") ? ".turn_secret" : ".turn_urls")), path + ".turn_secret",
+            "is missing or empty; required with turn_urls (the TURN server's static-auth-secret)");
+    read_token(v, path, "api_token", 16, &route->api_token);
+    read_uint(v, path, "turn_ttl_seconds", 60, 86400, &route->turn_ttl_seconds);
+    read_uint(v, path, "token_ttl_seconds", 5, 3600, &route->token_ttl_seconds);
+    std::string web_root;
+    if (read_string(v, path, "web_root", &web_root)) {
+      if (web_root.empty())
+        error(line_of(path + ".web_root"), path + ".web_root", "must not be empty");
+      else
+        route->web_root = absolute_path(web_root, base_dir_);
     }
   }
 

@@ -12,6 +12,8 @@ const std::vector<RouteSpec> &known_routes()
   static const std::vector<RouteSpec> routes = {
     /* Twilio Media Streams: POST /voice (signed webhook), WS /voice/stream, POST /status. */
     {"twilio", "twilio.launch", true, true},
+    /* Browser WebRTC: POST /api/session, WS /signal, the voice page at / (docs/browser.md). */
+    {"browser", "browser.launch", false, false},
     /* OpenAI-hosted calls: POST /openai/webhook, sideband pipelines, /api/token|send|result, WS /ws
      * (docs/openai.md). */
     {"openai", "openai-sideband.launch", false, false},

@@ -1,8 +1,10 @@
 /* clawvoice-launcher — the registry of front doors: one line per route. */
 #include "routes/route.h"
 
+#include "routes/browser_route.h"
 #include "routes/openai_compat_route.h"
 #include "routes/openai_route.h"
+#include "routes/sip_route.h"
 #include "routes/twilio_route.h"
 
 namespace clawvoice::launcher {
@@ -25,8 +27,10 @@ struct RouteEntry {
 
 const RouteEntry kRoutes[] = {
   {"twilio", make<TwilioRoute>},
+  {"sip", make<SipRoute>},
   {"openai", make<OpenAIRoute>},
   {"openai_compat", make<OpenAICompatRoute>},
+  {"browser", make<BrowserRoute>},
 };
 
 }  // namespace

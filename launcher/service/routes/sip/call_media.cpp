@@ -1,0 +1,157 @@
+#include "routes/sip/call_media.h"
+
+namespace clawvoice::launcher::sip {
+
+using clawvoice::sip::Direction;
+using clawvoice::sip::NegotiatedMedia;
+
+namespace {
+
+GstElement *element_named(GstBin *pipeline, const char *name, const char *factory, std::string *error)
+{
+  GstElement *e = gst_bin_get_by_name(pipeline, name);
+  if (!e) {
+    *error = std::string("the launch file has no ") + factory + " named '" + name + "'";
+    return nullptr;
+  }
+  GstElementFactory *f = gst_element_get_factory(e);
+  if (!f || g_strcmp0(GST_OBJECT_NAME(f), factory) != 0) {
+    *error = std::string("'") + name + "' must be a " + factory;
+    gst_object_unref(e);
+    return nullptr;
+  }
+  return e;
+}
+
+/* What the demuxer asks for each new payload type: telephone-event needs its encoding name (the
+ * depayloader insists on it); the audio codec's static type is enough as it comes. */
+GstCaps *on_request_pt_map(GstElement *, guint pt, gpointer data)
+{
+  gint dtmf = GPOINTER_TO_INT(data) - 1;
+  if ((gint) pt != dtmf)
+    return nullptr;
+  return gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "audio", "clock-rate", G_TYPE_INT, 8000,
+                             "encoding-name", G_TYPE_STRING, "TELEPHONE-EVENT", "payload", G_TYPE_INT, (gint) pt,
+                             nullptr);
+}
+
+/* The telephone-event stream appears: link it to `dtmf` (its pad name carries the payload type,
+ * which the offer chose, so the launch file cannot link it by name). Streaming thread; no waiting. */
+void on_pad_added(GstElement *demux, GstPad *pad, gpointer data)
+{
+  gint dtmf = GPOINTER_TO_INT(data) - 1;
+  gchar *want = g_strdup_printf("src_%d", dtmf);
+  bool match = dtmf >= 0 && g_strcmp0(GST_PAD_NAME(pad), want) == 0;
+  g_free(want);
+  if (!match)
+    return;
+  GstObject *parent = gst_object_get_parent(GST_OBJECT(demux));
+  GstElement *depay = parent ? gst_bin_get_by_name(GST_BIN(parent), "dtmf") : nullptr;
+  if (depay) {
+    GstPad *sink = gst_element_get_static_pad(depay, "sink");
+    if (sink && !gst_pad_is_linked(sink))
+      gst_pad_link(pad, sink);
+    if (sink)
+      gst_object_unref(sink);
+    gst_object_unref(depay);
+  }
+  if (parent)
+    gst_object_unref(parent);
+}
+
+}  // namespace
+
+CallMedia::~CallMedia()
+{
+  if (rtpout_)
+    gst_object_unref(rtpout_);
+  if (mute_)
+    gst_object_unref(mute_);
+}
+
+bool CallMedia::prepare(GstBin *pipeline, GSocket *socket, const NegotiatedMedia &media, guint rtp_timeout_seconds,
+                        std::string *error)
+{
+  GstElement *rtpin = element_named(pipeline, "rtpin", "udpsrc", error);
+  if (!rtpin)
+    return false;
+  g_object_set(rtpin, "socket", socket, "close-socket", FALSE, "timeout",
+               (guint64) rtp_timeout_seconds * GST_SECOND, nullptr);
+  gst_object_unref(rtpin);
+
+  GstElement *demux = element_named(pipeline, "pt", "rtpptdemux", error);
+  if (!demux)
+    return false;
+  /* Only what we answered gets through: comfort noise, an unanswered codec, … are dropped. */
+  GValue ignored = G_VALUE_INIT;
+  gst_value_array_init(&ignored, 128);
+  for (gint pt = 0; pt < 128; pt++) {
+    if (pt == media.payload_type || pt == media.telephone_event_pt)
+      continue;
+    GValue v = G_VALUE_INIT;
+    g_value_init(&v, G_TYPE_INT);
+    g_value_set_int(&v, pt);
+    gst_value_array_append_and_take_value(&ignored, &v);
+  }
+  g_object_set_property(G_OBJECT(demux), "ignored-payload-types", &ignored);
+  g_value_unset(&ignored);
+  gpointer dtmf = GINT_TO_POINTER(media.telephone_event_pt + 1);
+  g_signal_connect(demux, "request-pt-map", G_CALLBACK(on_request_pt_map), dtmf);
+  g_signal_connect(demux, "pad-added", G_CALLBACK(on_pad_added), dtmf);
+  gst_object_unref(demux);
+
+  GstElement *codec = element_named(pipeline, "codec", "output-selector", error);
+  if (!codec)
+    return false;
+  const char *pad_name = media.codec == clawvoice::sip::Codec::PCMA ? "src_1" : "src_0";
+  GstPad *active = gst_element_get_static_pad(codec, pad_name);
+  if (!active) {
+    *error = std::string("output-selector 'codec' has no ") + pad_name + " (link codec." + pad_name + " to a payloader)";
+    gst_object_unref(codec);
+    return false;
+  }
+  g_object_set(codec, "active-pad", active, nullptr);
+  gst_object_unref(active);
+  gst_object_unref(codec);
+
+  rtpout_ = element_named(pipeline, "rtpout", "udpsink", error);
+  if (!rtpout_)
+    return false;
+  mute_ = element_named(pipeline, "mute", "valve", error);
+  if (!mute_)
+    return false;
+  g_object_set(rtpout_, "socket", socket, "close-socket", FALSE, nullptr);
+  hold_ = media.on_hold;
+  g_object_set(rtpout_, "host", media.remote_address.c_str(), "port", (gint) media.remote_port, nullptr);
+  apply_sending();
+  return true;
+}
+
+void CallMedia::update(const NegotiatedMedia &media)
+{
+  hold_ = media.on_hold;
+  bool zero = media.remote_address == "0.0.0.0" || media.remote_address == "::";
+  if (rtpout_ && !zero)
+    g_object_set(rtpout_, "host", media.remote_address.c_str(), "port", (gint) media.remote_port, nullptr);
+  apply_sending();
+}
+
+void CallMedia::unmute()
+{
+  answered_ = true;
+  apply_sending();
+}
+
+void CallMedia::apply_sending()
+{
+  if (mute_)
+    g_object_set(mute_, "drop", (gboolean) (!answered_ || hold_), nullptr);
+}
+
+bool is_rtp_timeout_message(GstMessage *message)
+{
+  const GstStructure *s = gst_message_get_structure(message);
+  return s && gst_structure_has_name(s, "GstUDPSrcTimeout");
+}
+
+}  // namespace clawvoice::launcher::sip
