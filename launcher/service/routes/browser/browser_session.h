@@ -1,0 +1,85 @@
+/* clawvoice-launcher — one browser call's signalling: its WebSocket and webrtcbin's negotiation.
+ *
+ * The page offers (one sendrecv audio track); the session builds the call's pipeline from
+ * browser.launch with the payloader set to the offer's Opus payload type and its ICE addresses,
+ * answers, and trickles candidates both ways. The gst-examples webrtc-sendrecv flow, answering side:
+ *
+ *   offer → start_pipeline (send branch already linked to a requested sink pad) →
+ *   set-remote-description → create-answer → send `answer` → set-local-description → candidates
+ *
+ * States the page sees: connecting (offer taken) → live (webrtcbin `connection-state` connected,
+ * i.e. ICE and DTLS up) → reconnecting (the connection dropped: the page restarts ICE once with a new
+ * offer) → ended | failed, always with a reason. Anything the session cannot act on is an `error`
+ * and the call ends as failed; the route closes the socket when the call is over (on_call_ended).
+ *
+ * Threads: everything here runs on the network thread, where the socket lives. webrtcbin calls back
+ * from its own threads; those callbacks hold a weak reference and hop to the network thread. */
+#pragma once
+
+#include <gst/gst.h>
+#include <libsoup/soup.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "call_manager.h"
+#include "net/net_thread.h"
+#include "webrtc/signal_message.h"
+#include "webrtc/sdp_offer.h"
+
+namespace clawvoice::launcher {
+
+class BrowserSession : public std::enable_shared_from_this<BrowserSession> {
+ public:
+  struct Settings {
+    std::vector<std::string> ice_addresses;   /* webrtcbin's local candidates; empty = every interface */
+    std::string voice;                        /* the page's choice; "" = the launch file's */
+    guint connect_timeout_s = 20;             /* offer → live */
+    guint reconnect_grace_s = 12;             /* dropped → live again (one ICE restart) */
+  };
+
+  BrowserSession(CallManager &calls, std::shared_ptr<net::NetThread> thread, std::string call_id,
+                 SoupWebsocketConnection *connection, std::string peer, Settings settings);
+  ~BrowserSession();
+
+  const std::string &call_id() const { return call_id_; }
+  /* Listens to the socket. */
+  void start();
+  /* The call is over: tells the page (`state`, `bye`), closes the socket, lets go of webrtcbin. */
+  void finish(webrtc::SignalState state, const std::string &reason);
+  /* A text frame to the page (dropped once the socket is closed). */
+  void send(const std::string &text);
+
+ private:
+  struct Callback;
+  void on_text(const std::string &text);
+  void on_offer(const std::string &sdp);
+  void on_remote_candidate(const webrtc::IceCandidate &candidate);
+  void on_socket_closed();
+  bool build_pipeline(const webrtc::OfferAudio &audio, std::string *error);
+  void negotiate(const std::string &sdp);
+  void on_connection_state(int state);
+  void fail(const std::string &why, bool tell_page);
+  void arm_timer(guint seconds, const std::string &why);
+  void cancel_timer();
+
+  CallManager &calls_;
+  std::shared_ptr<net::NetThread> thread_;
+  std::string call_id_;
+  SoupWebsocketConnection *connection_ = nullptr;
+  std::string peer_;
+  Settings settings_;
+  gulong message_handler_ = 0;
+  gulong closed_handler_ = 0;
+  GstElement *webrtc_ = nullptr;   /* ref; set once the pipeline is built */
+  webrtc::OfferAudio audio_;
+  bool finished_ = false;
+  bool live_ = false;
+  bool was_live_ = false;
+  bool restart_seen_ = false;      /* the page re-offered after a drop */
+  guint timer_ = 0;
+  gint64 offer_us_ = 0;
+};
+
+}  // namespace clawvoice::launcher
