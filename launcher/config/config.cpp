@@ -66,7 +66,8 @@ Config default_config(const std::string &builtin_pipelines_dir)
   std::string text = "{ \"server\": { \"control_token\": \"" + random_token() + "\" },"
                      "  \"realtime\": { \"backend\": \"simulator\" },"
                      "  \"routes\": { \"twilio\": { \"enabled\": true, \"auth_token\": \"" + random_token() +
-                     "\" } } }";
+                     "\" },"
+                     "              \"browser\": { \"enabled\": true } } }";
   std::vector<ConfigError> errors;
   std::optional<Config> config =
     parse_config(text, "(embedded default)", builtin_pipelines_dir, builtin_pipelines_dir, &errors);
@@ -175,6 +176,13 @@ std::string describe_config(const Config &c)
     add_string(b, "launch", route.launch_path);
     add_string(b, "auth_token", masked(route.auth_token));
     add_bool(b, "status_callback", route.status_callback);
+    if (name == "browser") {
+      add_string(b, "turn_secret", masked(route.turn_secret));
+      add_string(b, "api_token", masked(route.api_token));
+      add_int(b, "turn_ttl_seconds", route.turn_ttl_seconds);
+      add_int(b, "token_ttl_seconds", route.token_ttl_seconds);
+      add_string(b, "web_root", route.web_root);
+    }
     json_builder_set_member_name(b, "properties");
     add_properties(b, route.properties);
     json_builder_end_object(b);
