@@ -211,7 +211,7 @@
       const session = await res.json().catch(() => ({}));
       if (!res.ok) throw new Error(session.error || `the launcher refused the session (HTTP ${res.status})`);
       if (!call) return;
-      call.sessionId = session.session_id;
+      call.sessionId = stats.sessionId = session.session_id;
 
       call.pc = new RTCPeerConnection({ iceServers: session.ice_servers || [], bundlePolicy: 'max-bundle',
                                          iceTransportPolicy: options.iceTransportPolicy || 'all' });

@@ -1,0 +1,190 @@
+// The browser path end to end: the real launcher (Realtime simulator + fake gateway inside), the
+// voice page in headless Debian Chromium with a fake microphone, and a real coturn for TURN-only.
+// Run by run-e2e.sh (meson suite 'browser'); every process is killed by pid in after().
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLauncher, startCoturn, launchChromium, waitFor, DATA_DIR } from './support.mjs';
+import { decodePng, shareOfColour } from './png.mjs';
+
+const CONTROL = 'control-token-browser-tests-0123';
+const TURN_SECRET = 'turn-shared-secret-for-tests-0123';
+const OUT_DIR = process.env.CLAWVOICE_TEST_OUTPUT_DIR || tmpdir();
+let work, wav, coturn, launcher, browser;
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'clawvoice-browser-'));
+  // The fake microphone loops its file with no gap: a pause after the question lets the simulator's
+  // VAD end the turn, as a person would.
+  wav = join(work, 'question-pause.wav');
+  execFileSync('sox', [join(DATA_DIR, 'question.wav'), '-b', '16', wav, 'pad', '0', '2']);
+  coturn = await startCoturn(TURN_SECRET);
+  launcher = await startLauncher({
+    server: { control_token: CONTROL },
+    log: { level: 'debug' },   // candidates are logged at debug: the TURN test reads them
+    realtime: { backend: 'simulator' },
+    calls: { max_concurrent: 20, ttl_seconds: 120 },
+    routes: { browser: { enabled: true, ice_addresses: ['127.0.0.1'], token_ttl_seconds: 5,
+      turn_urls: [`turn:127.0.0.1:${coturn.port}?transport=udp`], turn_secret: TURN_SECRET } },
+  });
+  browser = await launchChromium(wav);
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (launcher) await launcher.stop();
+  if (coturn) await coturn.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+  // No secret in anything the launcher printed.
+  if (launcher) assert.ok(!launcher.lines.some((l) => l.includes(TURN_SECRET) || l.includes(CONTROL)), 'a secret was logged');
+});
+
+async function openPage() {
+  const page = await browser.context.newPage();
+  await page.goto(`${launcher.base}/`);
+  return page;
+}
+const stats = (page) => page.evaluate(() => ({ ...window.clawvoice.stats }));
+
+test('a call reaches live, the simulator hears the caller, the reply is audible, the transcript shows', { timeout: 60000 }, async () => {
+  const page = await openPage();
+  await page.click('#connect');
+  await waitFor('live', async () => (await stats(page)).state === 'live', 15000);
+  // The simulator's transcript of a user turn is "(N.N seconds of speech)": it heard speech.
+  await page.locator('#transcript li.user:not(.partial)', { hasText: 'seconds of speech' }).first().waitFor({ timeout: 20000 });
+  await page.locator('#transcript li.assistant:not(.partial)').first().waitFor({ timeout: 15000 });
+  // Audible: WebAudio measured the remote track (not RTP stats).
+  await waitFor('reply audio in the page', async () => { const s = await stats(page); return s.remotePeak > 0.05 && s.remoteAudibleMs > 500; }, 15000);
+  // The agent was asked (openclawrelay → fake gateway) and its task shows as done.
+  await page.locator('#tasks li .status.done').first().waitFor({ timeout: 15000 });
+  assert.match(await page.locator('#cost').innerText(), /^\$0\.\d{4}$/);
+  assert.notEqual(await page.locator('#cost').innerText(), '$0.0000');
+
+  const shot = join(OUT_DIR, 'browser-live.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  const image = decodePng(readFileSync(shot));
+  assert.ok(image.width >= 800 && image.height >= 400, `screenshot ${image.width}x${image.height}`);
+  // The state badge is the "live" green, as the person sees it.
+  const badge = decodePng(await page.locator('#state').screenshot());
+  assert.ok(shareOfColour(badge, [0x1a, 0x9c, 0x5b]) > 0.5, 'the live badge is not green');
+  const text = await page.locator('body').innerText();
+  assert.match(text, /LIVE/i);
+
+  // The server's view: the call is active, with caller audio in and reply audio out.
+  const calls = await (await fetch(`${launcher.base}/calls`, { headers: { Authorization: `Bearer ${CONTROL}` } })).json();
+  const call = calls.calls.find((c) => c.route === 'browser' && c.state === 'active');
+  assert.ok(call, 'no active browser call in /calls');
+
+  await page.click('#connect');   // Disconnect
+  await waitFor('call over', async () => { const c = await launcher.call(call.id); return c && c.state === 'ended' && c; }, 10000);
+  const ended = await launcher.call(call.id);
+  assert.equal(ended.end_reason, 'the caller hung up');
+  assert.ok(ended.audio_frames_in > 50, `caller frames in: ${JSON.stringify(ended)} ${launcher.lines.filter((l) => l.includes('call.ended')).join('\n')}`);
+  assert.ok(ended.audio_frames_out > 50, `reply frames out: ${ended.audio_frames_out}`);
+  assert.equal((await stats(page)).state, 'ended');
+  await page.close();
+});
+
+test('ten browser sessions at once all go live and hear their reply', { timeout: 90000 }, async () => {
+  const pages = await Promise.all(Array.from({ length: 10 }, () => openPage()));
+  await Promise.all(pages.map((p) => p.evaluate(() => window.clawvoice.connect())));
+  await Promise.all(pages.map((p, i) => waitFor(`page ${i} live`, async () => (await stats(p)).state === 'live', 30000)));
+  await Promise.all(pages.map((p, i) => waitFor(`page ${i} hears its reply`, async () => (await stats(p)).remoteAudibleMs > 300, 45000, 250)));
+  const live = (await (await fetch(`${launcher.base}/calls`, { headers: { Authorization: `Bearer ${CONTROL}` } })).json())
+    .calls.filter((c) => c.route === 'browser' && c.state === 'active');
+  assert.equal(live.length, 10);
+  await Promise.all(pages.map((p) => p.evaluate(() => window.clawvoice.disconnect())));
+  await waitFor('all calls over', async () => {
+    const h = await (await fetch(`${launcher.base}/health`)).json();
+    return h.active_calls === 0 && h.pending_calls === 0;
+  }, 20000);
+  await Promise.all(pages.map((p) => p.close()));
+});
+
+test('a TURN-only session (iceTransportPolicy relay) through coturn with ephemeral credentials', { timeout: 60000 }, async () => {
+  const page = await openPage();
+  await page.evaluate(() => window.clawvoice.connect({ iceTransportPolicy: 'relay' }));
+  await waitFor('live through TURN', async () => (await stats(page)).state === 'live', 20000).catch(async (e) => {
+    const { sessionId } = await stats(page);
+    throw new Error(`${e.message}\n${JSON.stringify(await stats(page))}\ncoturn:\n${coturn.lines.slice(-30).join('\n')}\nlauncher:\n${launcher.lines.filter((l) => l.includes(sessionId)).join('\n')}`);
+  });
+  await waitFor('reply audio through TURN', async () => (await stats(page)).remoteAudibleMs > 300, 30000, 250);
+  // Every candidate the page sent was a relay candidate on coturn.
+  const { sessionId } = await stats(page);
+  const candidates = launcher.lines.filter((l) => l.includes('browser.remote_candidate') && l.includes(sessionId));
+  assert.ok(candidates.length > 0, 'no candidate from the page was logged');
+  // coturn saw an allocation by a user of the TURN REST form "<expiry>:<session id>".
+  const allocated = () => coturn.lines.some((l) => /ALLOCATE/.test(l) && /success/.test(l) && l.includes(`:${sessionId}`));
+  await waitFor(`coturn allocation for ${sessionId}:\n${coturn.lines.filter((l) => /ALLOCATE|401|403/.test(l)).join('\n')}`, allocated, 5000).catch(() => {
+    throw new Error(`no allocation for ${sessionId} in coturn's log:\n${coturn.lines.slice(-40).join('\n')}`);
+  });
+  assert.ok(candidates.every((l) => l.includes('typ relay')), candidates.join('\n'));
+  await page.evaluate(() => window.clawvoice.disconnect());
+  await page.close();
+});
+
+/* From the page's origin: a session, a signalling socket, one frame; what the launcher answered. */
+async function signal(page, { frame, token, offerWithoutAudio = false, waitMs = 4000 }) {
+  return page.evaluate(async ({ frame, token, offerWithoutAudio, waitMs }) => {
+    let session = null;
+    if (!token) {
+      session = await (await fetch('api/session', { method: 'POST', body: '{}' })).json();
+      token = session.token;
+    }
+    const ws = new WebSocket(`ws://${location.host}/signal?token=${token}`);
+    const got = [];
+    const closed = new Promise((resolve) => { ws.onclose = (e) => resolve(e.code); });
+    ws.onmessage = (e) => got.push(JSON.parse(e.data));
+    await new Promise((resolve) => { ws.onopen = resolve; ws.onerror = resolve; });
+    if (offerWithoutAudio) {
+      const pc = new RTCPeerConnection();
+      pc.createDataChannel('x');
+      const offer = await pc.createOffer();
+      frame = JSON.stringify({ type: 'offer', session_id: session.session_id, payload: { sdp: offer.sdp } });
+      pc.close();
+    }
+    if (frame !== undefined && ws.readyState === WebSocket.OPEN) ws.send(frame);
+    const code = await Promise.race([closed, new Promise((r) => setTimeout(() => r(null), waitMs))]);
+    return { session, token, got, code };
+  }, { frame, token, offerWithoutAudio, waitMs });
+}
+
+async function assertRefusedAndTornDown(result, pattern) {
+  const error = result.got.find((m) => m.type === 'error');
+  assert.ok(error, `no error message in ${JSON.stringify(result.got)}`);
+  assert.match(error.payload.message, pattern);
+  assert.notEqual(result.code, null, 'the socket was not closed');
+  if (result.session) {
+    const call = await waitFor('call failed', async () => { const c = await launcher.call(result.session.session_id); return c && c.state === 'failed' && c; }, 5000);
+    assert.match(call.end_reason, pattern);
+  }
+}
+
+test('bad signalling gets an error and a clean teardown', { timeout: 60000 }, async () => {
+  const page = await openPage();
+  await assertRefusedAndTornDown(await signal(page, { frame: '{not json' }), /not JSON/);
+  await assertRefusedAndTornDown(await signal(page, { frame: JSON.stringify({ type: 'dance', payload: {} }) }), /unknown message type/);
+  await assertRefusedAndTornDown(await signal(page, { offerWithoutAudio: true }), /no audio track/);
+
+  // A token is good once: the second socket is refused and the first call is untouched.
+  const first = await signal(page, { waitMs: 300 });
+  assert.equal(first.code, null);
+  const reused = await signal(page, { token: first.token });
+  await assertRefusedAndTornDown(reused, /unknown, used or expired token/);
+  assert.equal((await launcher.call(first.session.session_id)).state, 'pending');
+
+  // An expired token (token_ttl_seconds 5): refused, and its call ended as failed.
+  const session = await page.evaluate(async () => (await fetch('api/session', { method: 'POST' })).json());
+  await new Promise((r) => setTimeout(r, 5500));
+  const expired = await signal(page, { token: session.token });
+  await assertRefusedAndTornDown(expired, /unknown, used or expired token/);
+  const call = await launcher.call(session.session_id);
+  assert.equal(call.state, 'failed');
+
+  // No pipeline or call is left behind by any of it.
+  await waitFor('nothing live', async () => { const h = await (await fetch(`${launcher.base}/health`)).json(); return h.active_calls === 0; }, 10000);
+  await page.close();
+});
