@@ -21,9 +21,12 @@
  *
  * BARGE-IN: on the caller's speech during a reply realtimesink drops its unplayed audio and sends the
  * out-of-band downstream event CLAWVOICE_EVENT_CLEAR on its src pad, so that a transport with its own
- * buffer (mulawbridge → Twilio `clear`) drops it too. What the caller actually HEARD is read from a
- * POSITION query (GST_FORMAT_TIME) answered by downstream: sinks answer it natively; transports that
- * buffer remotely answer with what the far end confirmed as played.
+ * buffer (mulawbridge → Twilio `clear`) drops it too. What the caller actually HEARD is asked with the
+ * custom downstream query CLAWVOICE_QUERY_HEARD_POSITION, which transports that buffer remotely
+ * answer with what the far end confirmed as played, and which passes through transforms (capsfilter,
+ * audioresample, mulawenc forward custom queries). A POSITION query would not do: a GstBaseTransform
+ * answers it itself with what it last pushed, i.e. what was SENT. Without an answer, a sink directly
+ * downstream is asked for its POSITION, else the clock minus the latency is taken.
  *
  * BUS: realtimesink posts element messages with the structure names below (fields in docs/elements.md).
  */
@@ -48,6 +51,10 @@
  * executors know what was said (openclawrelay writes the call's transcript to the agent's memory);
  * fields "role" ("user" or "assistant"), "text", "item-id". Executors forward it. */
 #define CLAWVOICE_EVENT_TRANSCRIPT "clawvoice-transcript"
+
+/* Downstream custom query; the answer sets "position" (guint64): the running time (ns) up to which
+ * the listener has heard our audio. */
+#define CLAWVOICE_QUERY_HEARD_POSITION "clawvoice-heard-position"
 
 /* Downstream out-of-band custom event: drop any audio buffered for playback. No fields. */
 #define CLAWVOICE_EVENT_CLEAR "clawvoice-clear"

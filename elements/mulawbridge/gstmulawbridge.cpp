@@ -393,6 +393,8 @@ static void reset_call_state(Private *p)
   gst_segment_init(&p->segment, GST_FORMAT_TIME);
   p->next_frame_rt = p->first_frame_rt = p->remote_end_rt = p->last_sent_end_rt = GST_CLOCK_TIME_NONE;
   p->marks.reset();
+  p->heard_echo_us = 0;
+  p->heard_at_clear = GST_CLOCK_TIME_NONE;
   p->frames_since_mark = 0;
   p->unmarked_start = p->unmarked_end = GST_CLOCK_TIME_NONE;
   p->eos_pending = p->eos_posted = false;
@@ -631,7 +633,7 @@ static void gst_mulaw_bridge_class_init(GstMulawBridgeClass *klass)
       "dropped by a clear on barge-in", 20, 2000, 160, playing));
   g_object_class_install_property(gobject_class, PROP_MARK_INTERVAL, g_param_spec_uint("mark-interval",
       "Mark interval", "Send a mark after this many 20 ms frames (and at the end of each burst); the heard "
-      "position is as fine as this", 1, 50, 1, playing));
+      "position is confirmed this often and advanced with the clock in between", 1, 50, kDefaultMarkInterval, playing));
   g_object_class_install_property(gobject_class, PROP_POST_MARKS, g_param_spec_boolean("post-marks",
       "Post marks", "Post a clawvoice-twilio-mark bus message for every mark Twilio echoes", FALSE, playing));
   g_object_class_install_property(gobject_class, PROP_STATS, g_param_spec_boxed("stats", "Statistics",

@@ -216,6 +216,8 @@ void on_mark(GstMulawBridge *self, const twilio::MarkMessage &m)
   {
     std::lock_guard<std::mutex> lock(p->lock);
     echo = p->marks.echo(m.name);
+    if (echo.heard)
+      p->heard_echo_us = g_get_monotonic_time();
     post = p->post_marks && echo.known;
     if (echo.known && p->eos_pending && p->marks.outstanding() == 0)
       eos = true;   /* Twilio has played (or dropped) everything we sent */

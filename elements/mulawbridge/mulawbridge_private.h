@@ -25,6 +25,9 @@ namespace clawvoice::mulawbridge {
 
 constexpr GstClockTime kFrame = 20 * GST_MSECOND;    /* Twilio's period: 160 bytes of μ-law */
 constexpr gsize kFrameBytes = 160;
+/* A mark every 5 frames (100 ms): each mark is a message each way, as many as the audio itself at
+ * one per frame; between echoes the heard position advances with the clock (heard_position()). */
+constexpr guint kDefaultMarkInterval = 5;
 constexpr GstClockTime kByteDuration = GST_SECOND / 8000;
 constexpr gsize kMaxQueuedInBytes = 16000;            /* caller audio waiting for the src task: 2 s */
 constexpr guint8 kMulawSilence = 0xFF;
@@ -44,7 +47,7 @@ struct Private {
   guint port = 0;
   std::string path = "/voice/stream";
   guint lead_ms = 160;
-  guint mark_interval = 1;
+  guint mark_interval = kDefaultMarkInterval;
   bool post_marks = false;
 
   std::shared_ptr<net::NetThread> net;
@@ -81,6 +84,8 @@ struct Private {
   GstClockID clock_id = nullptr;
   guint64 clear_seq = 0;
   MarkLedger marks;
+  gint64 heard_echo_us = 0;            /* monotonic time of the last "heard" echo; 0 after a clear */
+  GstClockTime heard_at_clear = GST_CLOCK_TIME_NONE;   /* the heard position when the last clear went */
   guint frames_since_mark = 0;
   GstClockTime unmarked_start = GST_CLOCK_TIME_NONE;
   GstClockTime unmarked_end = GST_CLOCK_TIME_NONE;

@@ -121,10 +121,40 @@ void mark_burst_end(Private *p)
   p->socket->send(std::move(texts));
 }
 
+/* What the caller has heard (running time): the end of the last audio Twilio confirmed as played,
+ * advanced by the time since that echo (Twilio plays in real time), but never past the audio sent,
+ * nor past @now_rt (audio is stamped with when it is to be heard), nor on after a clear. Lock held. */
+GstClockTime heard_position(Private *p, GstClockTime now_rt)
+{
+  GstClockTime position = p->marks.has_heard() ? p->marks.heard_end()
+      : GST_CLOCK_TIME_IS_VALID(p->first_frame_rt) ? p->first_frame_rt
+                                                   : 0;
+  if (p->marks.has_heard() && p->heard_echo_us > 0 && GST_CLOCK_TIME_IS_VALID(p->last_sent_end_rt)) {
+    GstClockTime advanced = position + (GstClockTime) (g_get_monotonic_time() - p->heard_echo_us) * GST_USECOND;
+    advanced = std::min(advanced, p->last_sent_end_rt);
+    if (GST_CLOCK_TIME_IS_VALID(now_rt))
+      advanced = std::min(advanced, now_rt);
+    position = std::max(position, advanced);
+  }
+  if (GST_CLOCK_TIME_IS_VALID(p->heard_at_clear))
+    position = std::max(position, p->heard_at_clear);
+  return position;
+}
+
+GstClockTime running_time_or_none(GstMulawBridge *self)
+{
+  GstClockTime now_rt = GST_CLOCK_TIME_NONE;
+  return current_running_time(self, &now_rt) ? now_rt : GST_CLOCK_TIME_NONE;
+}
+
 void handle_clear(GstMulawBridge *self)
 {
   Private *p = get_private(self);
+  GstClockTime now_rt = running_time_or_none(self);
   std::lock_guard<std::mutex> lock(p->lock);
+  /* What was heard up to now stays heard; nothing sent before the clear will be. */
+  p->heard_at_clear = heard_position(p, now_rt);
+  p->heard_echo_us = 0;
   p->clear_seq++;
   p->clears++;
   p->marks.clear();
@@ -318,12 +348,21 @@ gboolean sink_query(GstPad *pad, GstObject *parent, GstQuery *query)
       if (format != GST_FORMAT_TIME)
         return FALSE;
       /* What the caller HEARD (running time): the end of the last audio whose mark came back
-       * unreleased; before any, the start of what we sent (nothing heard). */
+       * unreleased, advanced since (heard_position()); before any, the start of what we sent. */
+      GstClockTime now_rt = running_time_or_none(self);
       std::lock_guard<std::mutex> lock(p->lock);
-      GstClockTime position = p->marks.has_heard() ? p->marks.heard_end()
-          : GST_CLOCK_TIME_IS_VALID(p->first_frame_rt) ? p->first_frame_rt
-                                                       : 0;
+      GstClockTime position = heard_position(p, now_rt);
       gst_query_set_position(query, GST_FORMAT_TIME, (gint64) position);
+      return TRUE;
+    }
+    case GST_QUERY_CUSTOM: {
+      /* The same answer, for realtimesink through any transforms in between (see the contract). */
+      GstStructure *s = gst_query_writable_structure(query);
+      if (!s || !gst_structure_has_name(s, CLAWVOICE_QUERY_HEARD_POSITION))
+        return FALSE;
+      GstClockTime now_rt = running_time_or_none(self);
+      std::lock_guard<std::mutex> lock(p->lock);
+      gst_structure_set(s, "position", G_TYPE_UINT64, (guint64) heard_position(p, now_rt), nullptr);
       return TRUE;
     }
     case GST_QUERY_CAPS:

@@ -40,14 +40,47 @@ void post_transcript(GstRealtimeSink *self, const char *role, const std::string 
       "final", G_TYPE_BOOLEAN, final, nullptr));
 }
 
-/* The position (running time) the listener has reached: downstream's answer to a POSITION query
- * (sinks answer from their clock or ring buffer, transports from what the far end confirmed), or
- * else the clock minus the pipeline's latency. */
+/* A transport's answer to CLAWVOICE_QUERY_HEARD_POSITION, through any transforms in between. */
+bool heard_position_downstream(GstRealtimeSink *self, GstClockTime *position)
+{
+  GstStructure *s = gst_structure_new(CLAWVOICE_QUERY_HEARD_POSITION, "position", G_TYPE_UINT64,
+      (guint64) GST_CLOCK_TIME_NONE, nullptr);
+  GstQuery *query = gst_query_new_custom(GST_QUERY_CUSTOM, s);
+  guint64 value = GST_CLOCK_TIME_NONE;
+  bool answered = gst_pad_peer_query(get_src_pad(self), query) &&
+      gst_structure_get_uint64(gst_query_get_structure(query), "position", &value) && GST_CLOCK_TIME_IS_VALID(value);
+  gst_query_unref(query);
+  if (answered)
+    *position = value;
+  return answered;
+}
+
+/* A sink linked straight to our src pad answers POSITION from its clock or ring buffer. (Through a
+ * transform the answer would be what the transform last pushed, not what was heard.) */
+bool sink_position_downstream(GstRealtimeSink *self, GstClockTime *position)
+{
+  GstPad *peer = gst_pad_get_peer(get_src_pad(self));
+  if (!peer)
+    return false;
+  GstElement *element = gst_pad_get_parent_element(peer);
+  bool is_sink = element && GST_OBJECT_FLAG_IS_SET(element, GST_ELEMENT_FLAG_SINK);
+  gint64 value = -1;
+  bool answered = is_sink && gst_pad_query_position(peer, GST_FORMAT_TIME, &value) && value >= 0;
+  if (element)
+    gst_object_unref(element);
+  gst_object_unref(peer);
+  if (answered)
+    *position = (GstClockTime) value;
+  return answered;
+}
+
+/* The position (running time) the listener has reached: a transport's account of what the far end
+ * played, or a sink's POSITION, or else the clock minus the pipeline's latency. */
 GstClockTime listener_position(GstRealtimeSink *self, GstClockTime downstream_latency)
 {
-  gint64 position = -1;
-  if (gst_pad_peer_query_position(get_src_pad(self), GST_FORMAT_TIME, &position) && position >= 0)
-    return (GstClockTime) position;
+  GstClockTime position = GST_CLOCK_TIME_NONE;
+  if (heard_position_downstream(self, &position) || sink_position_downstream(self, &position))
+    return position;
   GstClock *clock = gst_element_get_clock(GST_ELEMENT(self));
   if (!clock)
     return 0;
