@@ -974,7 +974,7 @@ static GstStateChangeReturn gst_realtime_sink_change_state(GstElement *element, 
 
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:
-      p->net = net::NetThread::acquire();
+      p->net = net::NetThread::acquire_pooled();   /* the session's socket is ours alone */
       break;
     case GST_STATE_CHANGE_READY_TO_PAUSED: {
       {

@@ -2,12 +2,25 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <vector>
 
 namespace clawvoice::net {
 
 namespace {
 std::mutex g_instance_lock;
 std::weak_ptr<NetThread> g_instance;
+std::weak_ptr<NetThread> g_pool[NetThread::kMaxPooledThreads];   /* [0] unused: acquire()'s thread */
+unsigned g_pool_next = 0;
+
+unsigned pool_size()
+{
+  static const unsigned size = []() {
+    const char *env = g_getenv("CLAWVOICE_NET_THREADS");
+    guint64 n = env && *env ? g_ascii_strtoull(env, nullptr, 10) : g_get_num_processors();
+    return (unsigned) CLAMP(n, 1, NetThread::kMaxPooledThreads);
+  }();
+  return size;
+}
 
 struct Call {
   std::function<void()> fn;
@@ -30,18 +43,81 @@ std::shared_ptr<NetThread> NetThread::acquire()
   std::lock_guard<std::mutex> lock(g_instance_lock);
   std::shared_ptr<NetThread> thread = g_instance.lock();
   if (!thread) {
-    thread.reset(new NetThread());
+    thread.reset(new NetThread("clawvoice-net"));
     g_instance = thread;
   }
   return thread;
 }
 
-NetThread::NetThread()
+std::shared_ptr<NetThread> NetThread::acquire_pooled()
+{
+  unsigned index;
+  {
+    std::lock_guard<std::mutex> lock(g_instance_lock);
+    index = g_pool_next++ % pool_size();
+  }
+  if (index == 0)
+    return acquire();
+  std::lock_guard<std::mutex> lock(g_instance_lock);
+  std::shared_ptr<NetThread> thread = g_pool[index].lock();
+  if (!thread) {
+    g_autofree gchar *name = g_strdup_printf("clawvoice-net%u", index);
+    thread.reset(new NetThread(name));
+    g_pool[index] = thread;
+  }
+  return thread;
+}
+
+namespace {
+
+/* A GSource holding the closures queued by invoke(). It is made ready (ready time 0) only when the
+ * queue turns non-empty, so the context's lock and the thread's wake-up are paid once per batch;
+ * its dispatch runs the whole batch. */
+struct InvokeQueue {
+  GSource source;
+  std::mutex *lock;
+  std::vector<std::function<void()>> *queued;
+
+  static gboolean dispatch(GSource *source, GSourceFunc, gpointer)
+  {
+    auto *self = reinterpret_cast<InvokeQueue *>(source);
+    std::vector<std::function<void()>> batch;
+    {
+      std::lock_guard<std::mutex> guard(*self->lock);
+      batch.swap(*self->queued);
+      g_source_set_ready_time(source, -1);
+    }
+    for (auto &fn : batch)
+      fn();
+    return G_SOURCE_CONTINUE;
+  }
+  static void finalize(GSource *source)
+  {
+    auto *self = reinterpret_cast<InvokeQueue *>(source);
+    delete self->queued;
+    delete self->lock;
+  }
+};
+
+GSourceFuncs invoke_queue_funcs = {
+  nullptr, nullptr, &InvokeQueue::dispatch, &InvokeQueue::finalize, nullptr, nullptr,
+};
+
+}  // namespace
+
+NetThread::NetThread(const char *name)
 {
   context_ = g_main_context_new();
+  invoke_source_ = g_source_new(&invoke_queue_funcs, sizeof(InvokeQueue));
+  auto *queue = reinterpret_cast<InvokeQueue *>(invoke_source_);
+  queue->lock = new std::mutex();
+  queue->queued = new std::vector<std::function<void()>>();
+  g_source_set_priority(invoke_source_, G_PRIORITY_DEFAULT);
+  g_source_set_name(invoke_source_, "clawvoice-net-invoke");
+  g_source_attach(invoke_source_, context_);
   loop_ = g_main_loop_new(context_, FALSE);
   /* The thread owns its own references: this object may go away while the loop still runs. */
-  thread_ = g_thread_new("clawvoice-net", &NetThread::thread_main, g_main_loop_ref(loop_));
+  thread_ = g_thread_new(name, &NetThread::thread_main, g_main_loop_ref(loop_));
 }
 
 NetThread::~NetThread()
@@ -60,6 +136,8 @@ NetThread::~NetThread()
     while (g_main_context_iteration(context_, FALSE)) {
     }
   }
+  g_source_destroy(invoke_source_);
+  g_source_unref(invoke_source_);
   g_main_loop_unref(loop_);
   g_main_context_unref(context_);
 }
@@ -82,11 +160,11 @@ bool NetThread::is_current() const
 
 void NetThread::invoke(std::function<void()> fn)
 {
-  GSource *source = g_idle_source_new();
-  g_source_set_priority(source, G_PRIORITY_DEFAULT);
-  g_source_set_callback(source, run_call, new Call{std::move(fn)}, free_call);
-  g_source_attach(source, context_);
-  g_source_unref(source);
+  auto *queue = reinterpret_cast<InvokeQueue *>(invoke_source_);
+  std::lock_guard<std::mutex> guard(*queue->lock);
+  queue->queued->push_back(std::move(fn));
+  if (queue->queued->size() == 1)
+    g_source_set_ready_time(invoke_source_, 0);   /* wakes the context */
 }
 
 void NetThread::invoke_sync(std::function<void()> fn)

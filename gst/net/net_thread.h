@@ -18,6 +18,13 @@ class NetThread {
   /* A reference to the process-wide network thread, started on first use. Hold it for as long as
    * objects created on its context live; the thread stops when the last reference is dropped. */
   static std::shared_ptr<NetThread> acquire();
+  /* One of a small pool of network threads, for a connection of its own (a Realtime session, an
+   * HTTP client): calls spread over the pool round-robin, so that hundreds of calls use every core
+   * and each thread polls fewer sockets. The pool's first thread is acquire()'s. Its size is
+   * $CLAWVOICE_NET_THREADS, else the number of processors, at most kMaxPooledThreads. An object that
+   * must share a context with another (a WebSocket accepted by a server) uses that one's thread. */
+  static std::shared_ptr<NetThread> acquire_pooled();
+  static constexpr unsigned kMaxPooledThreads = 8;
 
   ~NetThread();
   NetThread(const NetThread &) = delete;
@@ -27,7 +34,9 @@ class NetThread {
   /* True when called from the network thread itself. */
   bool is_current() const;
 
-  /* Runs @fn on the network thread, asynchronously (never waits, also when called from it). */
+  /* Runs @fn on the network thread, asynchronously (never waits, also when called from it).
+   * Closures run in the order they were queued. They share one wake-up source: a burst from many
+   * streaming threads (every call's 20 ms frame) costs the thread one wake-up, not one per frame. */
   void invoke(std::function<void()> fn);
   /* Runs @fn on the network thread and waits for it to finish. Only for setup and teardown paths
    * (state changes), never from a streaming thread's data path. Runs inline on the thread itself. */
@@ -37,12 +46,13 @@ class NetThread {
   void cancel_timer(guint id);
 
  private:
-  NetThread();
+  explicit NetThread(const char *name);
   static gpointer thread_main(gpointer data);
 
   GMainContext *context_ = nullptr;
   GMainLoop *loop_ = nullptr;
   GThread *thread_ = nullptr;
+  GSource *invoke_source_ = nullptr;   /* InvokeQueue (net_thread.cpp): dispatches every queued closure */
 };
 
 }  // namespace clawvoice::net
