@@ -20,6 +20,9 @@ CLAWVOICE_APT_PACKAGES=(
   libsofia-sip-ua-glib-dev sip-tester
   # tests: GoogleTest, audio measurements, memory checks
   libgtest-dev sox valgrind
+  # browser route and its end-to-end tests: libnice for webrtcbin, headless Chromium, coturn for
+  # TURN-only, node/npm for playwright-core (tests/browser/package-lock.json)
+  gstreamer1.0-nice chromium chromium-driver coturn nodejs npm
 )
 
 clawvoice_missing_packages() {
