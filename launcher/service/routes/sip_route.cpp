@@ -559,8 +559,8 @@ void SipRoute::on_call_message(const std::string &call_id, GstMessage *message)
     calls_.end(call_id, CallState::Ended, "no RTP from the caller for " +
                std::to_string(route_.sip_rtp_timeout_seconds) + " s");
   } else if (gst_structure_has_name(s, "dtmf-event")) {
-    /* rtpdtmfdepay: one message when a digit starts and one when it stops; the start counts. */
-    gboolean start = FALSE;
+    /* rtpdtmfdepay posts one per new event (dtmfsrc-style messages carry start=FALSE at the end). */
+    gboolean start = TRUE;
     gint number = -1;
     gst_structure_get_boolean(s, "start", &start);
     if (!start || !gst_structure_get_int(s, "number", &number) || number < 0 || number > 15)

@@ -145,7 +145,10 @@ void SipThread::stop()
     return;
   invoke_sync([this]() {
     if (root_) {
-      su_root_destroy(root_);   /* also destroys its GSource */
+      /* Detached first: the GSource must not outlive its port in the context (its finalizer,
+       * run from g_main_context_unref, aborts on the port's freed mutex). */
+      g_source_destroy(su_glib_root_gsource(root_));
+      su_root_destroy(root_);
       root_ = nullptr;
       su_deinit();
     }
