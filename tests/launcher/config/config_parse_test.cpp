@@ -423,7 +423,7 @@ TEST(ConfigParse, AllErrorsAreCollectedInFileOrder)
 {
   ScopedEnv unset("CV_TEST_NOT_SET", std::nullopt);
   Parsed p = parse("{\n"
-                   "  \"routes\": { \"sip\": {} },\n"                       // 2
+                   "  \"routes\": { \"pigeon\": {} },\n"                    // 2
                    "  \"server\": { \"listen\": \"nowhere\" },\n"         // 3
                    "  \"calls\": { \"ttl_seconds\": 1 },\n"                 // 4
                    "  \"bogus\": 1,\n"                                      // 5
@@ -431,7 +431,7 @@ TEST(ConfigParse, AllErrorsAreCollectedInFileOrder)
                    "}\n");
   EXPECT_FALSE(p.config);
   ASSERT_EQ(p.errors.size(), 5u) << p.all();
-  const char *keys[] = {"routes.sip", "server.listen", "calls.ttl_seconds", "bogus", "realtime.api_key"};
+  const char *keys[] = {"routes.pigeon", "server.listen", "calls.ttl_seconds", "bogus", "realtime.api_key"};
   for (size_t i = 0; i < 5; i++) {
     EXPECT_EQ(p.errors[i].key, keys[i]) << p.all();
     EXPECT_EQ(p.errors[i].line, (int) i + 2) << p.all();
