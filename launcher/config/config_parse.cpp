@@ -491,7 +491,7 @@ class ConfigParser {
   {
     read_listen(v, path, &route->sip_listen);
     std::string address;
-    if (read_string(v, path, "public_address", &address)) {
+    if (read_string(v, path, "public_address", &address) && !address.empty()) {   /* "" = the listen host */
       GInetAddress *inet = g_inet_address_new_from_string(address.c_str());
       bool wildcard = inet && g_inet_address_get_is_any(inet);
       if (inet)
