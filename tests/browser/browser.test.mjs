@@ -79,7 +79,11 @@ test('a call reaches live, the simulator hears the caller, the reply is audible,
   assert.ok(call, 'no active browser call in /calls');
 
   await page.click('#connect');   // Disconnect
-  await waitFor('call over', async () => { const c = await launcher.call(call.id); return c && c.state === 'ended' && c; }, 10000);
+  // Over once it has left the live list (its counters are read as its pipeline comes down).
+  await waitFor('call over', async () => {
+    const live = await (await fetch(`${launcher.base}/calls`, { headers: { Authorization: `Bearer ${CONTROL}` } })).json();
+    return !live.calls.some((c) => c.id === call.id);
+  }, 10000);
   const ended = await launcher.call(call.id);
   assert.equal(ended.end_reason, 'the caller hung up');
   assert.ok(ended.audio_frames_in > 50, `caller frames in: ${JSON.stringify(ended)} ${launcher.lines.filter((l) => l.includes('call.ended')).join('\n')}`);
