@@ -21,9 +21,16 @@ CLAWVOICE_APT_PACKAGES=(
   # tests: GoogleTest, audio measurements, memory checks
   libgtest-dev sox valgrind
   # browser route and its end-to-end tests: libnice for webrtcbin, headless Chromium, coturn for
-  # TURN-only, node/npm for playwright-core (tests/browser/package-lock.json)
-  gstreamer1.0-nice chromium chromium-driver coturn nodejs npm
+  # TURN-only (node/npm for playwright-core and the openai client: see below)
+  gstreamer1.0-nice chromium chromium-driver coturn
 )
+
+# Node.js and npm for the npm-driven tests (tests/browser, tests/openai): Debian's packages unless the
+# commands are already there. A Node.js from elsewhere (NodeSource's bundles npm) conflicts with
+# Debian's npm package, so the commands decide, not dpkg.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  CLAWVOICE_APT_PACKAGES+=(nodejs npm)
+fi
 
 clawvoice_missing_packages() {
   local pkg status
