@@ -6,6 +6,7 @@
 #include "sim_calls.h"
 #include "sim_recorder.h"
 #include "sim_session.h"
+#include "sim_webrtc_calls.h"
 #include "speech_synth.h"
 
 #include <libsoup/soup.h>
@@ -29,6 +30,7 @@ struct RealtimeSimulator::Impl {
   Options options;
   FakeGateway gateway;   /* the OpenClaw gateway's endpoints, on the same server */
   SimCalls calls{options.api_key};   /* calls control and client secrets, on the same server */
+  std::unique_ptr<SimWebRtcCalls> webrtc;   /* POST /v1/realtime/calls: browser-direct WebRTC calls */
   Recorder recorder;
   SpeechSynthesizer synth;
   SimEnvironment env{options, recorder, synth, {-1}};
@@ -54,6 +56,7 @@ struct RealtimeSimulator::Impl {
   void invoke(std::function<void()> fn);
   void each_open_session(const std::function<void(SimSession &)> &fn);
   bool authorised(SoupServerMessage *msg) const;
+  SimWebRtcCalls::Context webrtc_context();
   bool sideband_of_ended_call(SoupServerMessage *msg) const;   /* ?call_id= of a call that is over */
   void accept(SoupServerMessage *msg, SoupWebsocketConnection *conn);
   void session_closed(SimSession *session);
@@ -142,6 +145,8 @@ bool RealtimeSimulator::Impl::listen(std::string *error)
     for (SimSession *session : ending)
       session->close(SOUP_WEBSOCKET_CLOSE_NORMAL, "call ended");
   });
+  webrtc = std::make_unique<SimWebRtcCalls>(webrtc_context(), context);
+  calls.set_offer_handler([this](SoupServerMessage *msg) { webrtc->handle(msg); });
   GInetAddress *inet = address_for(options.host);
   if (!inet) {
     *error = "not an IP address: " + options.host;
@@ -184,6 +189,8 @@ bool RealtimeSimulator::Impl::listen(std::string *error)
  * any synthesis in flight finish, then free the server. */
 void RealtimeSimulator::Impl::teardown()
 {
+  if (webrtc)
+    webrtc->shutdown();   /* their bridge sessions close below with the others */
   for (auto &session : sessions)
     session->shutdown();
   drain(500 * 1000, [this] { return sessions.empty() && synth.pending() == 0; });
@@ -261,6 +268,33 @@ void RealtimeSimulator::Impl::each_open_session(const std::function<void(SimSess
 
 /* ---- the door ----------------------------------------------------------------------------- */
 
+/* What a WebRTC call needs of the simulator: the door's keys, a client secret's session, and its
+ * own WebSocket URL for the bridge session. */
+SimWebRtcCalls::Context RealtimeSimulator::Impl::webrtc_context()
+{
+  SimWebRtcCalls::Context c;
+  c.api_key = options.api_key;
+  c.valid_client_secret = [this](const std::string &key) { return calls.valid_client_secret(key); };
+  c.client_secret_session = [this](const std::string &key) -> std::string {
+    for (const SimClientSecret &secret : calls.client_secrets()) {
+      if (secret.value != key)
+        continue;
+      json::ObjectPtr request = json::parse_object(secret.request_body);
+      JsonObject *session = request ? json::get_object(request.get(), "session") : nullptr;
+      return session ? json::to_string(session) : "";
+    }
+    return "";
+  };
+  c.realtime_url = [this] {
+    bool v6 = options.host.find(':') != std::string::npos;
+    return "ws://" + (v6 ? "[" + options.host + "]" : options.host) + ":" + std::to_string(port.load()) + kPath;
+  };
+  std::string host = options.host == "localhost" ? "127.0.0.1" : options.host;
+  if (g_hostname_is_ip_address(host.c_str()) && host != "0.0.0.0" && host != "::")
+    c.ice_address = host;
+  return c;
+}
+
 static std::string bearer_key(SoupMessageHeaders *headers)
 {
   const char *auth = soup_message_headers_get_one(headers, "Authorization");
@@ -305,6 +339,9 @@ void RealtimeSimulator::Impl::on_early(SoupServer *server, SoupServerMessage *ms
 {
   auto *self = static_cast<Impl *>(data);
   if (self->authorised(msg) && !self->sideband_of_ended_call(msg))
+    return;
+  /* POST /v1/realtime/calls checks its own bearers (client secrets) and answers CORS preflights. */
+  if (strcmp(path, "/v1/realtime/calls") == 0)
     return;
   if (self->authorised(msg)) {
     static const char kEnded[] =

@@ -135,6 +135,8 @@ static ParsedBody parse_checked_body(const std::string &body, const char *schema
 
 void SimCalls::handle_calls(SoupServerMessage *msg, const std::string &path)
 {
+  if (path == kCallsPath && offer_handler_)
+    return offer_handler_(msg);   /* the WebRTC offer: its own bearer rules (ek_ keys), CORS, SDP */
   SimRestRecord record;
   record.method = soup_server_message_get_method(msg);
   record.path = path;

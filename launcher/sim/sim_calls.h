@@ -91,6 +91,9 @@ class SimCalls {
   bool caller_hangs_up(const std::string &call_id);
   /* Sim thread: a WebSocket joined ?call_id=@call_id. */
   void sideband_opened(const std::string &call_id);
+  /* Sim thread: who answers POST /v1/realtime/calls itself (the browser's WebRTC offer, see
+   * sim_webrtc_calls.h); unset, it is 404. */
+  void set_offer_handler(std::function<void(SoupServerMessage *msg)> handler) { offer_handler_ = std::move(handler); }
   /* Any thread: a minted, unexpired client secret (WebSocket and WebRTC take it as the key). */
   bool valid_client_secret(const std::string &key) const;
 
@@ -109,6 +112,7 @@ class SimCalls {
 
   std::string api_key_;
   std::function<void(const std::string &)> close_sideband_;
+  std::function<void(SoupServerMessage *)> offer_handler_;
   SoupSession *webhooks_ = nullptr;      /* sim thread */
 
   mutable std::mutex lock_;
