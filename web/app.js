@@ -4,6 +4,7 @@
 // the call's state, transcript, agent tasks and cost arrive as `state` and `event` messages.
 // Audio: the microphone goes out on one sendrecv track; the reply plays through WebAudio (which also
 // measures it for the "speaking" light). No build step, no dependencies.
+// The mode switch picks this (relayed) or direct.js (the browser talks to OpenAI itself).
 'use strict';
 
 (() => {
@@ -12,6 +13,7 @@
     connect: $('connect'), state: $('state'), reason: $('reason'), voice: $('voice'), theme: $('theme'),
     mic: $('mic-level'), out: $('out-level'), speaking: $('speaking'), cost: $('cost'),
     transcript: $('transcript'), tasks: $('tasks'), insecure: $('insecure'), remote: $('remote'),
+    mode: $('mode'), tokenField: $('token-field'), token: $('access-token'),
   };
 
   // What tests (and the curious) can read: window.clawvoice.stats.
@@ -30,6 +32,15 @@
   const savedVoice = localStorage.getItem('clawvoice-voice');
   if (savedVoice) ui.voice.value = savedVoice;
   ui.voice.addEventListener('change', () => localStorage.setItem('clawvoice-voice', ui.voice.value));
+  // Relayed (through the launcher) or direct to OpenAI; the direct mode needs the launcher's bearer
+  // (typed in, or given as #token=… in the address).
+  const savedMode = localStorage.getItem('clawvoice-mode');
+  if (savedMode) ui.mode.value = savedMode;
+  const hashToken = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (hashToken) ui.token.value = hashToken;
+  const showMode = () => { ui.tokenField.hidden = ui.mode.value !== 'direct'; document.body.dataset.mode = ui.mode.value; };
+  ui.mode.addEventListener('change', () => { localStorage.setItem('clawvoice-mode', ui.mode.value); showMode(); });
+  showMode();
 
   // The microphone exists only in a secure context (HTTPS or localhost).
   const secure = window.isSecureContext && navigator.mediaDevices && navigator.mediaDevices.getUserMedia;
@@ -45,6 +56,7 @@
     const active = state === 'connecting' || state === 'live' || state === 'reconnecting';
     ui.connect.textContent = active ? 'Disconnect' : 'Connect';
     ui.voice.disabled = active;
+    ui.mode.disabled = active;
   }
 
   function fail(reason) {
@@ -107,6 +119,11 @@
   // ---- events: transcript, turns, tasks, cost ------------------------------------------------
   function onEvent(e) {
     stats.events++;
+    if (e.kind === 'task-renamed') {   // direct mode: the task got the launcher's id
+      const li = ui.tasks.querySelector(`li[data-task="${CSS.escape(e.from)}"]`);
+      if (li) li.dataset.task = e.to;
+      return;
+    }
     if (e.kind === 'transcript') {
       const key = `${e.role}:${e.item_id || ''}`;
       let li = ui.transcript.querySelector(`li[data-key="${CSS.escape(key)}"]`);
@@ -123,7 +140,7 @@
     } else if (e.kind === 'task') {
       const empty = ui.tasks.querySelector('.empty');
       if (empty) empty.remove();
-      let li = ui.tasks.querySelector(`li[data-task="${e.task_id}"]`);
+      let li = ui.tasks.querySelector(`li[data-task="${CSS.escape(e.task_id)}"]`);
       if (!li) {
         li = document.createElement('li');
         li.dataset.task = e.task_id;
@@ -204,6 +221,15 @@
       call.micAnalyser.fftSize = 1024;
       micSource.connect(call.micAnalyser);
 
+      const mode = options.mode || ui.mode.value;
+      stats.mode = mode;
+      if (mode === 'direct') {
+        const page = { setState, onEvent, playRemote, stats, fail, end: (reason) => { setState('ended', reason); teardown(false); } };
+        ui.cost.textContent = 'billed by OpenAI';
+        startMeters();
+        await window.clawvoiceDirect.start(call, page, { bearer: options.bearer || ui.token.value.trim() || undefined });
+        return;
+      }
       setState('connecting', 'opening a session');
       const headers = { 'Content-Type': 'application/json' };
       if (options.bearer) headers.Authorization = `Bearer ${options.bearer}`;
@@ -256,6 +282,8 @@
     if (!call) return;
     const c = call;
     call = null;
+    c.closed = true;
+    if (c.push) c.push.close();   // direct mode: the agent results socket
     cancelAnimationFrame(c.meterFrame);
     clearInterval(c.meterTimer);
     if (c.ws) {

@@ -93,8 +93,10 @@ void OpenAIBrowserApi::on_token(SoupServerMessage *message, const std::string &p
   g_object_ref(message);
   soup_server_message_pause(message);
   std::string peer = peer_of(message);
+  /* Where the page sends its SDP offer with the key: OpenAI's, or the simulator's in the embedded default. */
+  std::string calls_url = rest_.base_url() + "/realtime/calls";
   rest_.post("/realtime/client_secrets", openai::build_client_secret_request(session_, route_.client_secret_ttl_seconds),
-             [message, peer](const openai::RestAnswer &answer) {
+             [message, peer, calls_url](const openai::RestAnswer &answer) {
                json::ObjectPtr minted = answer.ok() ? json::parse_object(answer.body) : nullptr;
                std::string value = minted ? json::get_string(minted.get(), "value") : "";
                gint64 expires_at = minted ? json::get_int(minted.get(), "expires_at") : 0;
@@ -109,6 +111,7 @@ void OpenAIBrowserApi::on_token(SoupServerMessage *message, const std::string &p
                  json::ObjectPtr out(json_object_new());
                  json_object_set_string_member(out.get(), "token", value.c_str());
                  json_object_set_int_member(out.get(), "expires_at", expires_at);
+                 json_object_set_string_member(out.get(), "calls_url", calls_url.c_str());
                  respond_json(message, SOUP_STATUS_OK, json::to_string(out.get()));
                }
                soup_server_message_unpause(message);

@@ -1,7 +1,7 @@
 /* clawvoice-launcher — the browser-direct mode's API (docs/openai.md): the page talks to OpenAI
  * itself (WebRTC with an ephemeral key) and comes to us only for the key and for the agent.
  *
- *   POST /api/token            → {"token":"ek_…","expires_at":N}: a client secret minted with the
+ *   POST /api/token            → {"token":"ek_…","expires_at":N,"calls_url":…}: a client secret minted with the
  *                                route's session (instructions, voice, the send_to_openclaw tool); the
  *                                real API key never leaves the server
  *   POST /api/send             {"message","sessionId"} → {"taskId"} at once; the question goes to the

@@ -53,9 +53,11 @@ void serve_static_file(SoupServerMessage *message, const std::string &root, cons
   g_free(contents);
   SoupMessageHeaders *headers = soup_server_message_get_response_headers(message);
   soup_message_headers_replace(headers, "X-Content-Type-Options", "nosniff");
-  /* The page talks only to its own origin (the API and the signalling socket). */
+  /* The page talks to its own origin (the API and the signalling socket) and, in the direct mode, to
+   * OpenAI's calls endpoint, or the embedded simulator's on a loopback address (docs/openai.md). */
   soup_message_headers_replace(headers, "Content-Security-Policy",
-                               "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:");
+                               "default-src 'self'; connect-src 'self' ws: wss: https://api.openai.com "
+                               "http://127.0.0.1:* http://localhost:*; img-src 'self' data:");
   respond(message, SOUP_STATUS_OK, type, body);
 }
 
