@@ -9,4 +9,4 @@ done
 if [[ ! -d node_modules/playwright-core ]]; then
   npm ci --no-audit --no-fund --loglevel=error >&2
 fi
-exec node --test --test-reporter=tap --test-concurrency=1 browser.test.mjs
+exec node --test --test-reporter=tap --test-concurrency=1 browser.test.mjs direct.test.mjs
