@@ -455,8 +455,10 @@ TEST_F(MulawBridge, PacingKeepsTwiliosBufferToTheLeadAndPositionFollowsPlayback)
   /* Half-way, what mulawbridge says was heard follows what the peer played (a mark every 100 ms,
    * the clock in between). */
   ASSERT_TRUE(peer.wait_until([](const PeerObservations &o) { return o.played_ms > 2000; }, 10000));
-  double played = peer.played_ms_now();
+  /* The position first, then playback: the position moves with the clock, so asking it second
+   * would measure the time between the two calls too. */
   double position = heard_position_ms(tw);
+  double played = peer.played_ms_now();
   EXPECT_LE(position, played + 1.0) << "never ahead of playback";
   EXPECT_GE(position, played - 40.0) << "at most two frames behind";
 
