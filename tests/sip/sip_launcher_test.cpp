@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -518,7 +519,93 @@ TEST_F(SipLauncher, FiftySimultaneousCallsComplete)
   EXPECT_GT(rtp.voiced_packets(0), 50u * 10) << "replies came back on the calls";
 }
 
+/* The launcher's resident memory in kB (VmRSS). */
+long rss_kb(GPid pid)
+{
+  gchar *status = nullptr;
+  long kb = -1;
+  if (g_file_get_contents(("/proc/" + std::to_string(pid) + "/status").c_str(), &status, nullptr, nullptr)) {
+    const char *at = strstr(status, "VmRSS:");
+    if (at)
+      kb = strtol(at + 6, nullptr, 10);
+    g_free(status);
+  }
+  return kb;
+}
+
+/* Trunks probe with OPTIONS every few seconds for as long as the launcher runs; nua makes a handle
+ * for each, which is ours to destroy (a leaked one is ~1.6 kB: 2000 probes, +3.3 MB). Each probe's
+ * server transaction rightly stays 64·T1 = 32 s to absorb retransmissions, so: 2000 probes, 33 s
+ * for their transactions to go, then 2000 more, which must fit in the memory the first ones freed. */
+TEST_F(SipLauncher, ManyOptionsProbesLeaveTheMemoryFlat)
+{
+  LauncherProcess probed(sip_config(R"("rtp_timeout_seconds": 20)"));
+  ASSERT_TRUE(probed.started()) << probed.start_error();
+  ASSERT_TRUE(probed.wait_for_event("sip.listening", 5000));
+  GSocket *s = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, nullptr);
+  GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *any = g_inet_socket_address_new(lo, 0);
+  ASSERT_TRUE(g_socket_bind(s, any, FALSE, nullptr));
+  GSocketAddress *bound = g_socket_get_local_address(s, nullptr);
+  const std::string me = std::to_string(g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound)));
+  GSocketAddress *to = g_inet_socket_address_new(lo, sip_port_of(probed));
+  g_socket_set_timeout(s, 2);
+  size_t answered = 0;
+  auto probe = [&](int from, int count) {
+    for (int i = from; i < from + count; i++) {
+      const std::string n = std::to_string(i);
+      const std::string request = "OPTIONS sip:clawvoice@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" + me +
+          ";branch=z9hG4bK-probe" + n + "\r\nFrom: <sip:probe@127.0.0.1>;tag=p" + n +
+          "\r\nTo: <sip:clawvoice@127.0.0.1>\r\nCall-ID: probe" + n + "@test\r\nCSeq: 1 OPTIONS\r\n"
+          "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+      g_socket_send_to(s, to, request.data(), request.size(), nullptr, nullptr);
+      char buf[4096];
+      gssize got = g_socket_receive(s, buf, sizeof buf, nullptr, nullptr);
+      answered += got > 11 && std::string(buf, 11) == "SIP/2.0 200";
+    }
+  };
+  probe(0, 2000);
+  g_usleep(33 * G_USEC_PER_SEC);   /* Timer J: the first probes' transactions are freed */
+  const long before = rss_kb(probed.pid());
+  probe(2000, 2000);
+  const long after = rss_kb(probed.pid());
+  EXPECT_EQ(answered, 4000u) << "every probe gets 200 OK";
+  ASSERT_GT(before, 0);
+  EXPECT_LT(after - before, 1536) << "2000 more probes grew the launcher from " << before << " kB to " << after << " kB";
+  EXPECT_TRUE(probed.running());
+  g_object_unref(to);
+  g_object_unref(bound);
+  g_object_unref(any);
+  g_object_unref(lo);
+  g_object_unref(s);
+}
+
+TEST_F(SipLauncher, OfferedSessionTimerIsConfirmedInThe200)
+{
+  auto caller = sipp("session_timer.xml", {"-m", "1"});
+  EXPECT_EQ(caller->wait(15000), 0) << "Session-Expires: 120;refresher=uac and Require: timer in the 200: "
+                                    << caller->errors() << caller->messages();
+}
+
+TEST_F(SipLauncher, SessionTimerBelowTheMinimumGets422WithMinSE)
+{
+  auto caller = sipp("session_timer_too_small.xml", {"-m", "1"});
+  EXPECT_EQ(caller->wait(15000), 0) << caller->errors() << caller->messages();
+}
+
 /* Other launchers: who may call, and the concurrency limit. */
+TEST_F(SipLauncher, PublicAddressIsInTheContactAndTheSdp)
+{
+  LauncherProcess natted(sip_config(R"("public_address": "192.0.2.10", "rtp_timeout_seconds": 20)"));
+  ASSERT_TRUE(natted.started()) << natted.start_error();
+  ASSERT_TRUE(natted.wait_for_event("sip.listening", 5000));
+  auto caller = sipp("public_address.xml", {"-m", "1"}, sip_port_of(natted));
+  EXPECT_EQ(caller->wait(15000), 0) << caller->errors() << caller->messages();
+  std::vector<std::string> listening = natted.events("sip.listening");
+  ASSERT_FALSE(listening.empty());
+  EXPECT_EQ(json_string(listening[0], "contact").find("sip:clawvoice@192.0.2.10:"), 0u) << listening[0];
+}
+
 TEST_F(SipLauncher, CallerOutsideTheAllowlistGets403)
 {
   LauncherProcess restricted(sip_config(R"("allow": ["10.0.0.0/8", "192.0.2.7"])"));

@@ -53,6 +53,7 @@ struct SipRoute::Stack {
   std::string listen_host;
   guint16 port = 0;
   std::string public_host;
+  std::string contact;               /* our Contact: the public address, as in the SDP */
   std::unique_ptr<sip::RtpPorts> ports;
   std::unique_ptr<sip::AddressAllowlist> allow;
   std::unique_ptr<sip::DigestAuth> auth;
@@ -134,6 +135,20 @@ guint16 free_udp_port(const std::string &host)
   return port;
 }
 
+/* Requests nua answers without us that come with a handle of their own (not an INVITE's: a
+ * refused INVITE's handle goes at nua_i_state, CANCEL/ACK/BYE/PRACK belong to an INVITE's). */
+bool answered_out_of_dialog(nua_event_t event)
+{
+  switch (event) {
+    case nua_i_options: case nua_i_refer: case nua_i_publish: case nua_i_info: case nua_i_update:
+    case nua_i_message: case nua_i_chat: case nua_i_subscribe: case nua_i_subscription: case nua_i_notify:
+    case nua_i_method: case nua_i_register:
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::string url_host(const std::string &host)
 {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
@@ -206,6 +221,7 @@ bool SipRoute::install(std::string *error)
   Stack *s = stack.get();
   std::string url = "sip:" + url_host(stack->listen_host) + ":" + std::to_string(stack->port) + ";transport=udp";
   std::string contact = "sip:clawvoice@" + url_host(stack->public_host) + ":" + std::to_string(stack->port);
+  stack->contact = "<" + contact + ">";
   bool ok = stack->thread.start([s, url, contact](su_root_t *root, std::string *why) {
     s->nua = nua_create(root, &Stack::on_event, s,
                         NUTAG_URL(url.c_str()),
@@ -216,12 +232,21 @@ bool SipRoute::install(std::string *error)
                         NUTAG_MEDIA_ENABLE(0),   /* SDP is ours: gst/sip/sdp_offer_answer */
                         NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS"),
                         NUTAG_M_USERNAME("clawvoice"),
+                        /* Session timers (RFC 4028) only when the caller offers them: nua confirms
+                         * the caller's interval in the 200 (422 with Min-SE below 90 s), the caller
+                         * refreshes unless it cannot (then nua does, by UPDATE, which needs no SDP
+                         * of ours), and nua sends BYE when the session expires unrefreshed. None
+                         * imposed on callers that do not ask (0). */
+                        NUTAG_SUPPORTED("timer"),
+                        NUTAG_SESSION_TIMER(0),
+                        NUTAG_MIN_SE(90),
+                        NUTAG_SESSION_REFRESHER(nua_remote_refresher),
+                        NUTAG_UPDATE_REFRESH(1),
                         TAG_END());
     if (!s->nua) {
       *why = "Sofia-SIP could not listen on " + url + " (address in use, or not an address of this host)";
       return false;
     }
-    (void) contact;
     return true;
   }, error);
   if (!ok) {
@@ -294,9 +319,10 @@ void SipRoute::Stack::on_event(nua_event_t event, int status, char const *phrase
       log_event(LogLevel::Warning, "sip.error", {{"status", status}, {"phrase", phrase ? phrase : ""}});
       break;
     default:
-      /* nua answers OPTIONS, stray BYEs (481) and the rest by itself; a handle it made for a
-       * request we do not keep goes away here. */
-      if (!leg && nh && event >= nua_i_chat && event < nua_r_set_params && event != nua_i_state)
+      /* nua answers OPTIONS (200), and MESSAGE, REFER, … (405) by itself, but the handle it made
+       * for each such request is ours to destroy (nua.h on nua_i_options: "if the handle is not
+       * bound, you should probably destroy it"): trunks probe with OPTIONS every few seconds. */
+      if (!leg && nh && answered_out_of_dialog(event))
         nua_handle_destroy(nh);
       break;
   }
@@ -399,7 +425,7 @@ void SipRoute::Stack::on_invite(nua_handle_t *nh, Leg *, const sip_t *sip)
     std::lock_guard<std::mutex> lock(route->lock_);
     route->held_.insert(l->call_id);
   }
-  nua_respond(nh, SIP_180_RINGING, TAG_END());
+  nua_respond(nh, SIP_180_RINGING, SIPTAG_CONTACT_STR(contact.c_str()), TAG_END());
   log_event(LogLevel::Info, "sip.invite", {{"call_id", l->call_id}, {"sip_call_id", l->sip_call_id},
       {"caller", caller}, {"peer", peer}, {"codec", clawvoice::sip::codec_name(l->media.codec)},
       {"telephone_event", (long long) l->media.telephone_event_pt}, {"rtp_port", (long long) l->rtp_port},
@@ -432,7 +458,7 @@ void SipRoute::Stack::answer(Leg *leg)
 {
   if (leg->finished || leg->answered)
     return;
-  nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+  nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTACT_STR(contact.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
               SIPTAG_PAYLOAD_STR(leg->answer.c_str()), TAG_END());
   leg->answered = true;
   leg->elements.unmute();
@@ -444,7 +470,7 @@ void SipRoute::Stack::on_reinvite(Leg *leg, const sip_t *sip)
   std::string offer;
   if (!sdp_body(sip, &offer)) {
     /* No offer: ours again (RFC 3264 §8 lets us repeat the last one). */
-    nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+    nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTACT_STR(contact.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                 SIPTAG_PAYLOAD_STR(leg->answer.c_str()), TAG_END());
     return;
   }
@@ -480,7 +506,7 @@ void SipRoute::Stack::on_reinvite(Leg *leg, const sip_t *sip)
   log_event(LogLevel::Info, "sip.reinvite", {{"call_id", leg->call_id},
       {"direction", clawvoice::sip::direction_name(leg->media.remote_direction)}, {"hold", leg->media.on_hold},
       {"rtp_remote", leg->media.remote_address + ":" + std::to_string(leg->media.remote_port)}});
-  nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+  nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTACT_STR(contact.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
               SIPTAG_PAYLOAD_STR(leg->answer.c_str()), TAG_END());
 }
 
