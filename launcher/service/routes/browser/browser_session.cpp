@@ -11,6 +11,21 @@ namespace clawvoice::launcher {
 
 using webrtc::SignalState;
 
+namespace {
+
+/* The first a=ice-ufrag of an SDP ("" if none): an offer with new credentials restarts ICE. */
+std::string ice_ufrag_of(const std::string &sdp)
+{
+  size_t at = sdp.find("a=ice-ufrag:");
+  if (at == std::string::npos)
+    return "";
+  at += 12;
+  size_t end = sdp.find_first_of("\r\n", at);
+  return sdp.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+}  // namespace
+
 /* What a webrtcbin signal or promise callback holds: the session, weakly (the call may be over by the
  * time webrtcbin calls), and the thread to hop to. */
 struct BrowserSession::Callback {
@@ -53,6 +68,8 @@ BrowserSession::BrowserSession(CallManager &calls, std::shared_ptr<net::NetThrea
 BrowserSession::~BrowserSession()
 {
   cancel_timer();
+  if (media_timer_)
+    thread_->cancel_timer(media_timer_);
   if (message_handler_)
     g_signal_handler_disconnect(connection_, message_handler_);
   if (closed_handler_)
@@ -134,6 +151,7 @@ void BrowserSession::on_offer(const std::string &sdp)
   }
   if (!webrtc_) {
     audio_ = audio;
+    ice_ufrag_ = ice_ufrag_of(sdp);
     offer_us_ = g_get_monotonic_time();
     std::string error;
     if (!build_pipeline(audio, &error)) {
@@ -150,8 +168,18 @@ void BrowserSession::on_offer(const std::string &sdp)
       fail("bad offer: the Opus payload type changed in a renegotiation", true);
       return;
     }
+    const std::string ufrag = ice_ufrag_of(sdp);
+    log_event(LogLevel::Info, "browser.reoffer", {{"call_id", call_id_}, {"live", live_},
+        {"ice_restart", !ufrag.empty() && ufrag != ice_ufrag_}});
+    if (!ufrag.empty() && ufrag != ice_ufrag_) {
+      /* GStreamer 1.22's webrtcbin answers an ICE restart with its old credentials and gathers no
+       * new candidates (checked by tests/browser/ice_restart_test.cpp): the call could not recover,
+       * so it ends now with the reason instead of hanging in `reconnecting`. */
+      fail("the media connection dropped and ICE cannot be restarted (GStreamer 1.22 webrtcbin answers "
+           "a restart with its old ICE credentials): please call again", true);
+      return;
+    }
     restart_seen_ = true;
-    log_event(LogLevel::Info, "browser.reoffer", {{"call_id", call_id_}, {"live", live_}});
   }
   negotiate(sdp);
 }
@@ -225,6 +253,16 @@ bool BrowserSession::build_pipeline(const webrtc::OfferAudio &audio, std::string
         }),
         Callback::make(self), (GClosureNotify) +[](gpointer data, GClosure *) { Callback::destroy(data); },
         (GConnectFlags) 0);
+    /* Every RTP packet from the page, for the media watch (watch_media). */
+    GstPad *depay_sink = gst_element_get_static_pad(depay, "sink");
+    gst_pad_add_probe(depay_sink, GST_PAD_PROBE_TYPE_BUFFER,
+        [](GstPad *, GstPadProbeInfo *, gpointer data) -> GstPadProbeReturn {
+          static_cast<std::shared_ptr<std::atomic<gint64>> *>(data)->get()->store(g_get_monotonic_time());
+          return GST_PAD_PROBE_OK;
+        },
+        new std::shared_ptr<std::atomic<gint64>>(self->last_rtp_us_),
+        [](gpointer data) { delete static_cast<std::shared_ptr<std::atomic<gint64>> *>(data); });
+    gst_object_unref(depay_sink);
     gst_object_unref(depay);
     self->webrtc_ = webrtc;
     return true;
@@ -323,6 +361,10 @@ void BrowserSession::on_connection_state(int state)
       was_live_ = true;
       calls_.set_param(call_id_, "webrtc", "connected");
       send(webrtc::state_message(call_id_, SignalState::Live));
+      if (!media_timer_) {
+        last_rtp_us_->store(g_get_monotonic_time());   /* silence is counted from now */
+        watch_media();
+      }
       break;
     case GST_WEBRTC_PEER_CONNECTION_STATE_DISCONNECTED:
     case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED:
@@ -332,12 +374,8 @@ void BrowserSession::on_connection_state(int state)
       }
       if (!live_ && timer_ && was_live_)
         break;   /* already reconnecting */
-      live_ = false;
-      calls_.set_param(call_id_, "webrtc", s == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED ? "failed" : "disconnected");
       if (was_live_) {
-        log_event(LogLevel::Warning, "browser.reconnecting", {{"call_id", call_id_}, {"peer", peer_}});
-        send(webrtc::state_message(call_id_, SignalState::Reconnecting, "media connection lost"));
-        arm_timer(settings_.reconnect_grace_s, "the media connection was lost and did not come back");
+        on_dropped(s == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED ? "failed" : "disconnected");
       } else if (s == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
         /* Never connected: the page may still restart ICE within the connect timeout. */
         log_event(LogLevel::Warning, "browser.ice_failed", {{"call_id", call_id_}, {"peer", peer_}});
@@ -346,6 +384,40 @@ void BrowserSession::on_connection_state(int state)
     default:
       break;
   }
+}
+
+void BrowserSession::on_dropped(const char *how)
+{
+  live_ = false;
+  calls_.set_param(call_id_, "webrtc", how);
+  log_event(LogLevel::Warning, "browser.reconnecting", {{"call_id", call_id_}, {"peer", peer_}, {"how", how}});
+  send(webrtc::state_message(call_id_, SignalState::Reconnecting, "media connection lost"));
+  arm_timer(settings_.reconnect_grace_s, "the media connection was lost and did not come back");
+}
+
+void BrowserSession::watch_media()
+{
+  std::weak_ptr<BrowserSession> weak = weak_from_this();
+  media_timer_ = thread_->add_timer(1000, [weak]() {
+    auto s = weak.lock();
+    if (!s)
+      return;
+    s->media_timer_ = 0;
+    if (s->finished_)
+      return;
+    const gint64 quiet_us = g_get_monotonic_time() - s->last_rtp_us_->load();
+    if (s->live_ && quiet_us > s->settings_.media_silence_s * G_USEC_PER_SEC) {
+      s->on_dropped("no media");
+    } else if (!s->live_ && s->was_live_ && s->timer_ && quiet_us < G_USEC_PER_SEC) {
+      /* The same path came back by itself (no restart needed). */
+      s->live_ = true;
+      s->cancel_timer();
+      log_event(LogLevel::Info, "browser.live", {{"call_id", s->call_id_}, {"peer", s->peer_}, {"after_reconnect", true}});
+      s->calls_.set_param(s->call_id_, "webrtc", "connected");
+      s->send(webrtc::state_message(s->call_id_, SignalState::Live));
+    }
+    s->watch_media();
+  });
 }
 
 void BrowserSession::arm_timer(guint seconds, const std::string &why)
@@ -382,6 +454,9 @@ void BrowserSession::finish(SignalState state, const std::string &reason)
     return;
   finished_ = true;
   cancel_timer();
+  if (media_timer_)
+    thread_->cancel_timer(media_timer_);
+  media_timer_ = 0;
   send(webrtc::state_message(call_id_, state, reason));
   send(webrtc::bye_message(call_id_, reason));
   if (soup_websocket_connection_get_state(connection_) == SOUP_WEBSOCKET_STATE_OPEN)

@@ -19,6 +19,7 @@
 #include <gst/gst.h>
 #include <libsoup/soup.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,7 +37,8 @@ class BrowserSession : public std::enable_shared_from_this<BrowserSession> {
     std::vector<std::string> ice_addresses;   /* webrtcbin's local candidates; empty = every interface */
     std::string voice;                        /* the page's choice; "" = the launch file's */
     guint connect_timeout_s = 20;             /* offer → live */
-    guint reconnect_grace_s = 12;             /* dropped → live again (one ICE restart) */
+    guint reconnect_grace_s = 12;             /* dropped → live again (the path comes back) */
+    guint media_silence_s = 4;                /* no RTP from the page this long: the connection dropped */
   };
 
   BrowserSession(CallManager &calls, std::shared_ptr<net::NetThread> thread, std::string call_id,
@@ -62,6 +64,10 @@ class BrowserSession : public std::enable_shared_from_this<BrowserSession> {
   void on_connection_state(int state);
   void fail(const std::string &why, bool tell_page);
   void arm_timer(guint seconds, const std::string &why);
+  /* webrtcbin 1.22's ICE never reports a dead path (no consent freshness), so the session watches
+   * the page's RTP (browsers send Opus every 20 ms, silence included) once a second. */
+  void watch_media();
+  void on_dropped(const char *how);
   void cancel_timer();
 
   CallManager &calls_;
@@ -79,7 +85,10 @@ class BrowserSession : public std::enable_shared_from_this<BrowserSession> {
   bool was_live_ = false;
   bool restart_seen_ = false;      /* the page re-offered after a drop */
   guint timer_ = 0;
+  guint media_timer_ = 0;
   gint64 offer_us_ = 0;
+  std::string ice_ufrag_;          /* the first offer's: a later offer with another one is an ICE restart */
+  std::shared_ptr<std::atomic<gint64>> last_rtp_us_ = std::make_shared<std::atomic<gint64>>(0);
 };
 
 }  // namespace clawvoice::launcher
