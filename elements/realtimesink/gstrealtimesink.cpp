@@ -567,7 +567,11 @@ static void push_tool_calls(GstRealtimeSink *self, std::deque<std::string> calls
 static bool conversation_finished(Private *p, gint64 now, bool *timed_out)
 {
   *timed_out = false;
-  if (!p->input_eos || p->output_eos_sent)
+  if (p->output_eos_sent)
+    return false;
+  if (p->client && p->client->call_ended())
+    return true;   /* a sideband whose call is over: there is no caller stream to wait for */
+  if (!p->input_eos)
     return false;
   if (now >= p->eos_deadline) {
     *timed_out = true;

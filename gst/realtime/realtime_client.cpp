@@ -9,6 +9,7 @@ namespace clawvoice::realtime {
 namespace {
 constexpr size_t kMaxHistoryChars = 16000;   /* ≈ 4000 tokens of context restored at most */
 constexpr gushort kCloseBetaShape = 4000;
+constexpr gushort kCloseNormal = 1000;   /* RFC 6455 */
 }  // namespace
 
 const char *connection_state_name(ConnectionState state)
@@ -198,6 +199,12 @@ void RealtimeClient::on_closed(gushort code, std::string reason)
   if (session_expired_) {
     failed_attempts_ = 0;
     schedule_reconnect("session expired");
+    return;
+  }
+  if (!options_.call_id.empty() && code == kCloseNormal) {
+    /* OpenAI closes a call's sideband normally when the call is over (hang-up, transfer). */
+    call_ended_.store(true);
+    set_state(ConnectionState::Disconnected, "the call ended (the service closed the sideband)");
     return;
   }
   schedule_reconnect("connection closed (" + std::to_string(code) + (reason.empty() ? "" : " " + reason) + ")");

@@ -81,6 +81,9 @@ class RealtimeClient {
   std::deque<HistoryEntry> history() const;
 
   ConnectionState state() const { return state_.load(); }
+  /* A sideband session (call_id) the service closed normally (1000): the call is over, not lost;
+   * the client is Disconnected and does not reconnect. */
+  bool call_ended() const { return call_ended_.load(); }
   guint64 audio_frames_dropped() const { return audio_dropped_.load(); }
   guint64 events_dropped() const;
   int reconnects() const { return reconnects_.load(); }
@@ -116,6 +119,7 @@ class RealtimeClient {
   std::atomic<ConnectionState> state_{ConnectionState::Disconnected};
   std::atomic<guint64> audio_dropped_{0};
   std::atomic<int> reconnects_{0};
+  std::atomic<bool> call_ended_{false};
   /* Network-thread only. */
   bool ever_connected_ = false;
   bool stopping_ = false;

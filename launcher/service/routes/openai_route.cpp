@@ -227,8 +227,10 @@ void OpenAIRoute::on_call_message(const std::string &call_id, GstMessage *messag
   const gchar *state = gst_structure_get_string(s, "state");
   const gchar *detail = gst_structure_get_string(s, "detail");
   /* OpenAI closes the sideband normally when the call is over (the caller hung up, a transfer
-   * completed): that is the end of the call, not a network failure to reconnect from. */
-  if (g_strcmp0(state, "reconnecting") == 0 && detail && strstr(detail, "connection closed (1000")) {
+   * completed): realtimesink then reports the session disconnected (not reconnecting) and ends its
+   * streams, so the relay records the call. */
+  (void) detail;
+  if (g_strcmp0(state, "disconnected") == 0) {
     calls_.set_param(call_id, "ended_at_openai", "true");
     {
       std::lock_guard<std::mutex> guard(lock_);
