@@ -32,12 +32,16 @@
 
 #include "browser_peer.h"
 #include "launcher_process.h"
+#include "process_sample.h"
 #include "realtime_simulator.h"
 #include "speech_synth.h"
 
 using namespace clawvoice;
 using clawvoice::test::browser::BrowserPeer;
 using clawvoice::test::launcher::LauncherProcess;
+
+using clawvoice::bench::load_average;
+using clawvoice::bench::sample_process;
 
 namespace {
 
@@ -52,58 +56,6 @@ const char kReply[] =
 constexpr gint kLoud = 1000;    /* a decoded 20 ms frame with this peak is reply speech */
 constexpr gint kQuiet = 300;    /* below this, silence */
 constexpr double kJitterBufferMs = 60;   /* a packet later than this would be concealed */
-
-struct ProcSample {
-  double cpu_s = 0;
-  double rss_mb = 0;
-  int threads = 0;
-};
-
-ProcSample sample_process(GPid pid)
-{
-  ProcSample s;
-  gchar *stat = nullptr;
-  if (g_file_get_contents(("/proc/" + std::to_string(pid) + "/stat").c_str(), &stat, nullptr, nullptr)) {
-    /* Fields after the ")" that ends the command name: utime is field 14, stime 15. */
-    const char *p = strrchr(stat, ')');
-    if (p) {
-      gchar **fields = g_strsplit(p + 2, " ", -1);
-      if (g_strv_length(fields) > 13) {
-        const double tick = sysconf(_SC_CLK_TCK);
-        s.cpu_s = (g_ascii_strtod(fields[11], nullptr) + g_ascii_strtod(fields[12], nullptr)) / tick;
-      }
-      g_strfreev(fields);
-    }
-    g_free(stat);
-  }
-  gchar *status = nullptr;
-  if (g_file_get_contents(("/proc/" + std::to_string(pid) + "/status").c_str(), &status, nullptr, nullptr)) {
-    gchar **lines = g_strsplit(status, "\n", -1);
-    for (gchar **l = lines; *l; l++) {
-      if (g_str_has_prefix(*l, "VmRSS:"))
-        s.rss_mb = g_ascii_strtod(*l + 6, nullptr) / 1024.0;
-      if (g_str_has_prefix(*l, "Threads:"))
-        s.threads = atoi(*l + 8);
-    }
-    g_strfreev(lines);
-    g_free(status);
-  }
-  return s;
-}
-
-std::string load_average()
-{
-  gchar *text = nullptr;
-  std::string out = "?";
-  if (g_file_get_contents("/proc/loadavg", &text, nullptr, nullptr)) {
-    gchar **f = g_strsplit(text, " ", 4);
-    if (g_strv_length(f) >= 3)
-      out = std::string(f[0]) + " " + f[1] + " " + f[2];
-    g_strfreev(f);
-    g_free(text);
-  }
-  return out;
-}
 
 struct Percentiles {
   double p50 = 0, p99 = 0, max = 0;
@@ -233,7 +185,7 @@ Row run(sim::RealtimeSimulator &simulator, const test::browser::PeerAudio &audio
     return row;
   }
   g_usleep(500000);
-  const ProcSample idle = sample_process(launcher.pid());
+  const bench::ProcessSample idle = sample_process(launcher.pid());
   row.rss_idle_mb = idle.rss_mb;
   const int64_t sim_base_ms = simulator.input_audio_ms();   /* the simulator outlives each run */
 
@@ -281,8 +233,8 @@ Row run(sim::RealtimeSimulator &simulator, const test::browser::PeerAudio &audio
   g_usleep(G_USEC_PER_SEC);
   row.warmup_s = (g_get_monotonic_time() - warm_start) / 1e6;
 
-  const ProcSample begin = sample_process(launcher.pid());
-  const ProcSample bench_begin = sample_process(getpid());
+  const bench::ProcessSample begin = sample_process(launcher.pid());
+  const bench::ProcessSample bench_begin = sample_process(getpid());
   const gint64 window_start = g_get_monotonic_time();
   const gint64 window_end = window_start + static_cast<gint64>(window_s * G_USEC_PER_SEC);
   /* Inbound: when the model had received how much caller audio (all calls), every 2 ms. */
@@ -291,8 +243,8 @@ Row run(sim::RealtimeSimulator &simulator, const test::browser::PeerAudio &audio
     received.emplace_back(g_get_monotonic_time(), simulator.input_audio_ms());
     g_usleep(2000);
   }
-  const ProcSample end = sample_process(launcher.pid());
-  const ProcSample bench_end = sample_process(getpid());
+  const bench::ProcessSample end = sample_process(launcher.pid());
+  const bench::ProcessSample bench_end = sample_process(getpid());
   const double wall_s = (g_get_monotonic_time() - window_start) / 1e6;
   std::string page = launcher.get("/metrics", kControlToken).body;
   clock.stop();

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "launcher_process.h"
+#include "process_sample.h"
 #include "media_stream_call.h"
 #include "mulaw_audio.h"
 #include "realtime_simulator.h"
@@ -37,6 +38,9 @@
 using namespace clawvoice;
 using namespace clawvoice::test::twilio_emu;
 using clawvoice::test::launcher::LauncherProcess;
+
+using clawvoice::bench::load_average;
+using clawvoice::bench::sample_process;
 
 namespace {
 
@@ -49,50 +53,6 @@ const char kReply[] =
     "by the river opens at seven every morning except on Sundays and public holidays. The library "
     "on the square lends books, records and tools, the market sells fish on Fridays, and the ferry "
     "to the island leaves every hour from the old harbour, weather permitting, until late evening.";
-
-struct ProcSample {
-  double cpu_s = 0;   /* utime + stime */
-  double rss_mb = 0;
-  int threads = 0;
-};
-
-ProcSample sample_process(GPid pid)
-{
-  ProcSample s;
-  gchar *stat = nullptr;
-  if (g_file_get_contents(("/proc/" + std::to_string(pid) + "/stat").c_str(), &stat, nullptr, nullptr)) {
-    /* Fields after the ")" that ends the command name: state is field 3, utime 14, stime 15. */
-    const char *p = strrchr(stat, ')');
-    if (p) {
-      gchar **fields = g_strsplit(p + 2, " ", -1);
-      if (g_strv_length(fields) > 13) {
-        const double tick = sysconf(_SC_CLK_TCK);
-        s.cpu_s = (g_ascii_strtod(fields[11], nullptr) + g_ascii_strtod(fields[12], nullptr)) / tick;
-      }
-      g_strfreev(fields);
-    }
-    g_free(stat);
-  }
-  gchar *status = nullptr;
-  if (g_file_get_contents(("/proc/" + std::to_string(pid) + "/status").c_str(), &status, nullptr, nullptr)) {
-    gchar **lines = g_strsplit(status, "\n", -1);
-    for (gchar **l = lines; *l; l++) {
-      if (g_str_has_prefix(*l, "VmRSS:"))
-        s.rss_mb = g_ascii_strtod(*l + 6, nullptr) / 1024.0;
-      if (g_str_has_prefix(*l, "Threads:"))
-        s.threads = atoi(*l + 8);
-    }
-    g_strfreev(lines);
-    g_free(status);
-  }
-  return s;
-}
-
-double metric(const std::string &page, const std::string &name)
-{
-  size_t at = page.find("\n" + name + " ");
-  return at == std::string::npos ? -1 : g_ascii_strtod(page.c_str() + at + name.size() + 2, nullptr);
-}
 
 struct Row {
   size_t calls = 0;
@@ -127,7 +87,7 @@ Row run(sim::RealtimeSimulator &simulator, const std::vector<guint8> &caller_aud
     return row;
   }
   g_usleep(500000);
-  const ProcSample idle = sample_process(launcher.pid());
+  const bench::ProcessSample idle = sample_process(launcher.pid());
   row.rss_idle_mb = idle.rss_mb;
 
   const int64_t sim_base_ms = simulator.input_audio_ms();   /* the simulator outlives each run */
@@ -177,7 +137,7 @@ Row run(sim::RealtimeSimulator &simulator, const std::vector<guint8> &caller_aud
   }
   g_usleep(G_USEC_PER_SEC);
   row.warmup_s = (g_get_monotonic_time() - warm_start) / 1e6;
-  const ProcSample begin = sample_process(launcher.pid());
+  const bench::ProcessSample begin = sample_process(launcher.pid());
   const gint64 window_start = g_get_monotonic_time();
   const gint64 window_end = window_start + static_cast<gint64>(window_s * G_USEC_PER_SEC);
   std::vector<guint64> heard_at_start;
@@ -192,7 +152,7 @@ Row run(sim::RealtimeSimulator &simulator, const std::vector<guint8> &caller_aud
     received.emplace_back(g_get_monotonic_time(), simulator.input_audio_ms());
     g_usleep(2000);
   }
-  const ProcSample end = sample_process(launcher.pid());
+  const bench::ProcessSample end = sample_process(launcher.pid());
   const double wall_s = (g_get_monotonic_time() - window_start) / 1e6;
 
   /* Figures from the emulator's reports. */
@@ -252,7 +212,7 @@ Row run(sim::RealtimeSimulator &simulator, const std::vector<guint8> &caller_aud
   row.emulator = thread->stats();
 
   std::string page = launcher.get("/metrics", kControlToken).body;
-  row.dropped_frames = metric(page, "clawvoice_audio_frames_dropped_total");
+  row.dropped_frames = bench::prometheus_value(page, "clawvoice_audio_frames_dropped_total");
 
   for (auto &c : calls)
     c->stop();
@@ -333,10 +293,11 @@ int main(int argc, char **argv)
                 row.out_pacing_late.p50, row.out_pacing_late.p99, row.out_jitter.p99,
                 row.heard_s_per_call);
     std::printf("       (warm-up %.1f s; idle RSS %.1f MB; max lead in Twilio's buffer %.0f ms; emulator: %llu of %llu "
-                "frames >5 ms late, worst %.1f ms)\n",
+                "frames >5 ms late, worst %.1f ms; load average %s)\n",
                 row.warmup_s, row.rss_idle_mb, row.max_lead_ms,
                 static_cast<unsigned long long>(row.emulator.late_over_5ms),
-                static_cast<unsigned long long>(row.emulator.runs), row.emulator.max_late_us / 1000.0);
+                static_cast<unsigned long long>(row.emulator.runs), row.emulator.max_late_us / 1000.0,
+                load_average().c_str());
     if (row.setup_failed)
       std::printf("       %zu of %zu calls could not be set up; first: %s\n", row.setup_failed, n,
                   row.setup_error.c_str());
