@@ -42,9 +42,14 @@
 #include "common/g711.h"
 #include "launcher_process.h"
 #include "mulaw_audio.h"
+#include "process_sample.h"
 #include "realtime_simulator.h"
 
 using namespace clawvoice;
+using clawvoice::bench::ProcessSample;
+using clawvoice::bench::load_average;
+using clawvoice::bench::prometheus_value;
+using clawvoice::bench::sample_process;
 using clawvoice::test::launcher::LauncherProcess;
 using clawvoice::test::launcher::json_string;
 using clawvoice::test::twilio_emu::Percentiles;
@@ -67,13 +72,6 @@ const char kReply[] =
     "until six, so the last bus back from the harbour leaves a little after seven in the evening.";
 const gint64 kPacketUs = 20000;
 
-struct ProcSample {
-  double cpu_s = 0;   /* utime + stime */
-  double rss_mb = 0;
-  int threads = 0;
-  double runqueue_wait_s = 0;   /* all its threads' time runnable but not running (schedstat) */
-};
-
 /* Sum of the second field of /proc/PID/task/TID/schedstat: how long the process's threads waited
  * for a CPU. On a shared machine this says whether delays are the launcher's work or its turn. */
 double runqueue_wait_s(GPid pid)
@@ -95,58 +93,6 @@ double runqueue_wait_s(GPid pid)
   }
   g_dir_close(tasks);
   return ns / 1e9;
-}
-
-ProcSample sample_process(GPid pid)
-{
-  ProcSample s;
-  gchar *stat = nullptr;
-  if (g_file_get_contents(("/proc/" + std::to_string(pid) + "/stat").c_str(), &stat, nullptr, nullptr)) {
-    const char *p = strrchr(stat, ')');   /* fields after the command name: utime 14, stime 15 */
-    if (p) {
-      gchar **fields = g_strsplit(p + 2, " ", -1);
-      if (g_strv_length(fields) > 13) {
-        const double tick = sysconf(_SC_CLK_TCK);
-        s.cpu_s = (g_ascii_strtod(fields[11], nullptr) + g_ascii_strtod(fields[12], nullptr)) / tick;
-      }
-      g_strfreev(fields);
-    }
-    g_free(stat);
-  }
-  gchar *status = nullptr;
-  if (g_file_get_contents(("/proc/" + std::to_string(pid) + "/status").c_str(), &status, nullptr, nullptr)) {
-    gchar **lines = g_strsplit(status, "\n", -1);
-    for (gchar **l = lines; *l; l++) {
-      if (g_str_has_prefix(*l, "VmRSS:"))
-        s.rss_mb = g_ascii_strtod(*l + 6, nullptr) / 1024.0;
-      if (g_str_has_prefix(*l, "Threads:"))
-        s.threads = atoi(*l + 8);
-    }
-    g_strfreev(lines);
-    g_free(status);
-  }
-  s.runqueue_wait_s = runqueue_wait_s(pid);
-  return s;
-}
-
-double metric(const std::string &page, const std::string &name)
-{
-  size_t at = page.find("\n" + name + " ");
-  return at == std::string::npos ? -1 : g_ascii_strtod(page.c_str() + at + name.size() + 2, nullptr);
-}
-
-std::string load_average()
-{
-  gchar *text = nullptr;
-  std::string out;
-  if (g_file_get_contents("/proc/loadavg", &text, nullptr, nullptr)) {
-    gchar **f = g_strsplit(text, " ", 4);
-    if (g_strv_length(f) >= 3)
-      out = std::string(f[0]) + " " + f[1] + " " + f[2];
-    g_strfreev(f);
-    g_free(text);
-  }
-  return out;
 }
 
 guint16 free_udp_port()
@@ -463,7 +409,7 @@ Row run(sim::RealtimeSimulator &simulator, const std::vector<guint8> &speech, si
     sip_port = (guint16) g_ascii_strtoull(listen.c_str() + listen.rfind(':') + 1, nullptr, 10);
   }
   g_usleep(500000);
-  const ProcSample idle = sample_process(launcher.pid());
+  const ProcessSample idle = sample_process(launcher.pid());
   row.rss_idle_mb = idle.rss_mb;
 
   gchar *dir = g_dir_make_tmp("clawvoice-sip-bench-XXXXXX", nullptr);
@@ -510,7 +456,8 @@ Row run(sim::RealtimeSimulator &simulator, const std::vector<guint8> &speech, si
   g_usleep(G_USEC_PER_SEC);
   row.warmup_s = (g_get_monotonic_time() - warm_start) / 1e6;
 
-  const ProcSample begin = sample_process(launcher.pid());
+  const ProcessSample begin = sample_process(launcher.pid());
+  const double wait_begin_s = runqueue_wait_s(launcher.pid());
   const gint64 window_start = g_get_monotonic_time();
   const gint64 window_end = window_start + (gint64) (window_s * G_USEC_PER_SEC);
   std::vector<std::pair<gint64, int64_t>> received;   /* (time, simulator's input ms), every 2 ms */
@@ -518,14 +465,15 @@ Row run(sim::RealtimeSimulator &simulator, const std::vector<guint8> &speech, si
     received.emplace_back(g_get_monotonic_time(), simulator.input_audio_ms());
     g_usleep(2000);
   }
-  const ProcSample end = sample_process(launcher.pid());
+  const ProcessSample end = sample_process(launcher.pid());
+  const double wait_end_s = runqueue_wait_s(launcher.pid());
   const double wall_s = (g_get_monotonic_time() - window_start) / 1e6;
   row.load = load_average();
   peers.stop();
   g_usleep(300000);   /* what is in flight reaches the simulator */
   const int64_t received_total_ms = simulator.input_audio_ms() - sim_base_ms;
   std::string page = launcher.get("/metrics", kControlToken).body;
-  row.dropped_frames = metric(page, "clawvoice_audio_frames_dropped_total");
+  row.dropped_frames = prometheus_value(page, "clawvoice_audio_frames_dropped_total");
 
   /* Inbound: the k-th caller packet sent (all calls, in send order) against the instant the
    * simulator had received k packets' worth of audio. */
@@ -594,7 +542,7 @@ Row run(sim::RealtimeSimulator &simulator, const std::vector<guint8> &speech, si
   row.heard_s_per_call = heard * 0.020 / live;
   row.cpu_pct_total = (end.cpu_s - begin.cpu_s) / wall_s * 100.0;
   row.cpu_pct_per_call = row.cpu_pct_total / live;
-  row.wait_pct = (end.runqueue_wait_s - begin.runqueue_wait_s) / wall_s * 100.0;
+  row.wait_pct = (wait_end_s - wait_begin_s) / wall_s * 100.0;
   row.rss_mb = end.rss_mb;
   row.mb_per_call = (end.rss_mb - idle.rss_mb) / live;
   row.threads = end.threads;
