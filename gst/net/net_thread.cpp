@@ -128,15 +128,16 @@ NetThread::~NetThread()
   invoke([loop]() { g_main_loop_quit(loop); });
   if (g_thread_self() == thread_) {
     /* The last reference was dropped by a callback on the network thread itself: joining would
-     * deadlock, so let the thread finish on its own (it holds its own loop/context refs). */
+     * deadlock, so let the thread finish on its own (it holds its own loop/context refs). The
+     * invoke source stays attached until then: the quit above goes through it. */
     g_thread_unref(thread_);
   } else {
     g_thread_join(thread_);
     /* Dispatch whatever was still queued so that no closure leaks. */
     while (g_main_context_iteration(context_, FALSE)) {
     }
+    g_source_destroy(invoke_source_);
   }
-  g_source_destroy(invoke_source_);
   g_source_unref(invoke_source_);
   g_main_loop_unref(loop_);
   g_main_context_unref(context_);
