@@ -94,28 +94,6 @@ std::string with_new_ice_credentials(const std::string &sdp)
   return out;
 }
 
-/* Chromium's Opus format line instead of webrtcbin's: webrtcbin puts its payloader's caps in the
- * offer (sprop-maxcapturerate=48000, once its caps are known: a race with the first buffer), and
- * the launcher's webrtcbin answers recvonly when they do not match its own payloader's. A browser
- * never offers those. */
-std::string with_browser_opus_fmtp(const std::string &sdp)
-{
-  std::string out;
-  size_t at = 0;
-  while (at < sdp.size()) {
-    size_t end = sdp.find('\n', at);
-    std::string line = sdp.substr(at, end == std::string::npos ? std::string::npos : end - at + 1);
-    if (line.rfind("a=fmtp:111 ", 0) != 0)
-      out += line;
-    if (line.rfind("a=rtpmap:111 ", 0) == 0)
-      out += "a=fmtp:111 minptime=10;useinbandfec=1\r\n";
-    if (end == std::string::npos)
-      break;
-    at = end + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 std::unique_ptr<PeerAudio> encode_peer_audio(const std::string &wav, std::string *error)
@@ -415,7 +393,7 @@ void BrowserPeer::make_offer(bool new_credentials)
           return;
         }
         gchar *text = gst_sdp_message_as_text(offer->sdp);
-        std::string sdp = with_browser_opus_fmtp(job->restart ? with_new_ice_credentials(text) : text);
+        std::string sdp = job->restart ? with_new_ice_credentials(text) : text;
         g_free(text);
         gst_webrtc_session_description_free(offer);
         GstSDPMessage *message = nullptr;
