@@ -309,6 +309,7 @@ void CallManager::finish_on_main(std::shared_ptr<Call> call)
     g_source_destroy(ttl_source);
     g_source_unref(ttl_source);
   }
+  gint64 teardown_start_us = g_get_monotonic_time();
   if (pipeline) {
     CallCounters counters = read_counters(pipeline);
     gst_element_set_state(pipeline, GST_STATE_NULL);   /* joins the streaming threads */
@@ -342,7 +343,8 @@ void CallManager::finish_on_main(std::shared_ptr<Call> call)
        {"reason", snap.end_reason}, {"duration_s", snap.duration_s}, {"cost_usd", snap.cost_usd},
        {"frames_in", (long long) snap.counters.audio_frames_in},
        {"frames_out", (long long) snap.counters.audio_frames_out},
-       {"frames_dropped", (long long) snap.counters.audio_frames_dropped}});
+       {"frames_dropped", (long long) snap.counters.audio_frames_dropped},
+       {"teardown_ms", (g_get_monotonic_time() - teardown_start_us) / 1000.0}});
   if (end_hook_)
     end_hook_(snap);
   if (done)

@@ -116,6 +116,9 @@ void BrowserSession::fail(const std::string &why, bool tell_page)
   if (tell_page)
     send(webrtc::error_message(call_id_, why));
   calls_.end(call_id_, CallState::Failed, why);
+  /* Tell the page and close now: the pipeline's teardown (on the main context) may take a while,
+   * and the route's on_call_ended() finds the session finished. */
+  finish(SignalState::Failed, why);
 }
 
 void BrowserSession::on_text(const std::string &text)
