@@ -32,6 +32,7 @@
 
 #include "browser_peer.h"
 #include "launcher_process.h"
+#include "bench_args.h"
 #include "process_sample.h"
 #include "realtime_simulator.h"
 #include "speech_synth.h"
@@ -362,31 +363,13 @@ Row run(sim::RealtimeSimulator &simulator, const test::browser::PeerAudio &audio
 int main(int argc, char **argv)
 {
   gst_init(&argc, &argv);
-  double window_s = 10;
-  std::vector<size_t> counts;
-  for (int i = 1; i < argc; i++) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::printf("usage: browser-bench [--window SECONDS] [N ...]   (default N: 10 20 40)\n");
-      return 0;
-    }
-    if (arg == "--window" && i + 1 < argc) {
-      window_s = g_ascii_strtod(argv[++i], nullptr);
-      continue;
-    }
-    long n = strtol(arg.c_str(), nullptr, 10);
-    if (n < 1 || n > 200) {
-      std::fprintf(stderr, "browser-bench: bad call count '%s'\n", arg.c_str());
-      return 2;
-    }
-    counts.push_back(static_cast<size_t>(n));
-  }
-  if (counts.empty())
-    counts = {10, 20, 40};
-  if (window_s < 2 || window_s > 120) {
-    std::fprintf(stderr, "browser-bench: --window must be 2…120 s\n");
-    return 2;
-  }
+  bench::BenchArgs args;
+  int code = bench::parse_bench_args(argc, argv,
+      {"browser-bench", 10, 120, {10, 20, 40}, 200}, &args);
+  if (code >= 0)
+    return code;
+  const double window_s = args.window_s;
+  const std::vector<size_t> counts = args.counts;
 
   std::string error;
   auto audio = test::browser::encode_peer_audio(test::launcher::data_path("question.wav"), &error);

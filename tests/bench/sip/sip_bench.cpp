@@ -42,6 +42,7 @@
 #include "common/g711.h"
 #include "launcher_process.h"
 #include "mulaw_audio.h"
+#include "bench_args.h"
 #include "process_sample.h"
 #include "realtime_simulator.h"
 
@@ -569,31 +570,13 @@ Row run(sim::RealtimeSimulator &simulator, const std::vector<guint8> &speech, si
 
 int main(int argc, char **argv)
 {
-  double window_s = 12;
-  std::vector<size_t> counts;
-  for (int i = 1; i < argc; i++) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::printf("usage: sip-bench [--window SECONDS] [N ...]   (default N: 50 100 200)\n");
-      return 0;
-    }
-    if (arg == "--window" && i + 1 < argc) {
-      window_s = g_ascii_strtod(argv[++i], nullptr);
-      continue;
-    }
-    long n = strtol(arg.c_str(), nullptr, 10);
-    if (n < 1 || n > 1000) {
-      std::fprintf(stderr, "sip-bench: bad call count '%s'\n", arg.c_str());
-      return 2;
-    }
-    counts.push_back((size_t) n);
-  }
-  if (counts.empty())
-    counts = {50, 100, 200};
-  if (window_s < 2 || window_s > 600) {
-    std::fprintf(stderr, "sip-bench: --window must be 2…600 s\n");
-    return 2;
-  }
+  bench::BenchArgs args;
+  int code = bench::parse_bench_args(argc, argv,
+      {"sip-bench", 12, 600, {50, 100, 200}, 1000}, &args);
+  if (code >= 0)
+    return code;
+  const double window_s = args.window_s;
+  const std::vector<size_t> counts = args.counts;
   gchar *sipp = g_find_program_in_path("sipp");
   g_free(sipp);
   if (!sipp) {
