@@ -17,6 +17,8 @@
   };
 
   // What tests (and the curious) can read: window.clawvoice.stats.
+  // How long a "disconnected" media path may last before the one ICE restart is tried.
+  const DISCONNECTED_GRACE_MS = 6000;
   const stats = { state: 'idle', reason: '', micPeak: 0, remotePeak: 0, remoteAudibleMs: 0, events: 0, iceRestarts: 0 };
   let call = null;   // the running call's objects
 
@@ -246,17 +248,32 @@
       call.pc.onicecandidate = (e) => {
         if (e.candidate) send('ice', { candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid, sdpMLineIndex: e.candidate.sdpMLineIndex });
       };
+      const thisCall = call;
+      const restartIce = () => {
+        thisCall.restarted = true;
+        stats.iceRestarts++;
+        setState('reconnecting', 'media connection lost; restarting ICE');
+        sendOffer(true).catch((err) => fail(`ICE restart failed: ${err.message}`));
+      };
       call.pc.onconnectionstatechange = () => {
-        const s = call && call.pc.connectionState;
-        if (s === 'connected') call.wasLive = true;
-        // One ICE restart when the media path drops; the launcher says `reconnecting` and waits.
-        if ((s === 'disconnected' || s === 'failed') && !call.restarted) {
-          call.restarted = true;
-          stats.iceRestarts++;
-          setState('reconnecting', 'media connection lost; restarting ICE');
-          sendOffer(true).catch((err) => fail(`ICE restart failed: ${err.message}`));
+        if (call !== thisCall) return;
+        const s = call.pc.connectionState;
+        if (s === 'connected') {
+          call.wasLive = true;
+          clearTimeout(call.disconnectTimer);
+          call.disconnectTimer = null;
+        } else if (s === 'disconnected' && !call.restarted && !call.disconnectTimer) {
+          // "disconnected" is often a blip that heals by itself (a busy host, a lost burst of
+          // consent checks): one ICE restart only if it lasts; the launcher says `reconnecting`.
+          call.disconnectTimer = setTimeout(() => {
+            thisCall.disconnectTimer = null;
+            if (call === thisCall && thisCall.pc.connectionState !== 'connected' && !thisCall.restarted) restartIce();
+          }, DISCONNECTED_GRACE_MS);
         } else if (s === 'failed') {
-          fail('the media connection failed');
+          clearTimeout(call.disconnectTimer);
+          call.disconnectTimer = null;
+          if (!call.restarted) restartIce();
+          else fail('the media connection failed');
         }
       };
 

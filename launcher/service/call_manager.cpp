@@ -312,6 +312,17 @@ void CallManager::finish_on_main(std::shared_ptr<Call> call)
   gint64 teardown_start_us = g_get_monotonic_time();
   if (pipeline) {
     CallCounters counters = read_counters(pipeline);
+    /* webrtcbin (1.22) keeps its transport bins' state locked: a stream pushing into a transport
+     * whose sink waits for preroll (a media path that never came up, or went away) holds the
+     * stream lock while the pipeline's PAUSED→READY waits for it — a deadlock of this thread and
+     * with it the launcher. A flush-start into webrtcbin's sink pads releases that push first. */
+    for_each_element_of(GST_BIN(pipeline), "webrtcbin", [](GstElement *webrtc) {
+      GstIterator *pads = gst_element_iterate_sink_pads(webrtc);
+      gst_iterator_foreach(pads, [](const GValue *item, gpointer) {
+        gst_pad_send_event(GST_PAD(g_value_get_object(item)), gst_event_new_flush_start());
+      }, nullptr);
+      gst_iterator_free(pads);
+    });
     gst_element_set_state(pipeline, GST_STATE_NULL);   /* joins the streaming threads */
     {
       std::lock_guard<std::mutex> lock(lock_);
