@@ -11,9 +11,10 @@
  *
  * After the audio it sends a `mark` (every `mark-interval` frames and at the end of each burst);
  * Twilio echoes a mark once the audio before it has been played, so the element knows what the
- * caller actually HEARD and answers the POSITION query (GST_FORMAT_TIME, running time) on its sink
- * pad with it. realtimesink asks exactly that on barge-in to truncate the model's reply where the
- * caller stopped hearing it. On the `clawvoice-clear` event (barge-in) unsent audio is dropped at
+ * caller actually HEARD (advanced with the clock between echoes) and answers the custom query
+ * `clawvoice-heard-position` and the POSITION query (GST_FORMAT_TIME, running time) on its sink
+ * pad with it. realtimesink asks the former on barge-in, through any transforms in between, to
+ * truncate the model's reply where the caller stopped hearing it. On the `clawvoice-clear` event (barge-in) unsent audio is dropped at
  * once and Twilio is sent `clear`; marks released by that clear do not count as heard.
  *
  * The call's start (with the TwiML <Parameter>s), DTMF digits and its end are posted on the bus
