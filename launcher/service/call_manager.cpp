@@ -97,11 +97,31 @@ static CallCounters read_counters(GstElement *pipeline)
   return counters;
 }
 
+/* Brings a pipeline to NULL and drops it: on a teardown thread, never the main context. */
+static void stop_pipeline(GstElement *pipeline)
+{
+  /* webrtcbin (1.22) keeps its transport bins' state locked: a stream pushing into a transport
+   * whose sink waits for preroll (a media path that never came up, or went away) holds the
+   * stream lock while the pipeline's PAUSED→READY waits for it — a deadlock. A flush-start into
+   * webrtcbin's sink pads releases that push first. */
+  for_each_element_of(GST_BIN(pipeline), "webrtcbin", [](GstElement *webrtc) {
+    GstIterator *pads = gst_element_iterate_sink_pads(webrtc);
+    gst_iterator_foreach(pads, [](const GValue *item, gpointer) {
+      gst_pad_send_event(GST_PAD(g_value_get_object(item)), gst_event_new_flush_start());
+    }, nullptr);
+    gst_iterator_free(pads);
+  });
+  gst_element_set_state(pipeline, GST_STATE_NULL);   /* joins the streaming threads */
+  gst_object_unref(pipeline);
+}
+
 CallManager::CallManager(const Config &config, RealtimeEndpoint endpoint, AgentEndpoint agent, Metrics &metrics,
                          GMainContext *main_context)
     : config_(config), endpoint_(std::move(endpoint)), agent_(std::move(agent)), metrics_(metrics),
       main_context_(main_context)
 {
+  /* Four threads: teardowns are short and mostly waiting; more than four at once queue. */
+  teardown_pool_ = g_thread_pool_new(&CallManager::run_teardown, nullptr, 4, FALSE, nullptr);
   /* Launch files are read once: a call never waits for the disk, and a file edited while the
    * launcher runs cannot break calls half-way (restart to pick it up, after --check). */
   for (const auto &[name, route] : config_.routes) {
@@ -117,6 +137,8 @@ CallManager::CallManager(const Config &config, RealtimeEndpoint endpoint, AgentE
 
 CallManager::~CallManager()
 {
+  /* Teardowns in flight finish first; what they would post to the main context is dropped. */
+  *alive_ = false;
   std::vector<std::shared_ptr<Call>> calls;
   {
     std::lock_guard<std::mutex> lock(lock_);
@@ -125,8 +147,19 @@ CallManager::~CallManager()
   }
   for (auto &call : calls) {
     call->finishing = true;
-    finish_on_main(call);
+    GstElement *pipeline = call->pipeline;
+    call->pipeline = nullptr;
+    for (GSource *source : {call->ttl_source, call->bus_source}) {
+      if (source) {
+        g_source_destroy(source);
+        g_source_unref(source);
+      }
+    }
+    call->ttl_source = call->bus_source = nullptr;
+    if (pipeline)
+      stop_pipeline(pipeline);
   }
+  g_thread_pool_free(teardown_pool_, FALSE, TRUE);
 }
 
 std::string CallManager::create(const std::string &route, const std::string &caller,
@@ -305,35 +338,53 @@ void CallManager::finish_on_main(std::shared_ptr<Call> call)
     call->pipeline = nullptr;
     call->bus_source = call->ttl_source = nullptr;
   }
-  if (ttl_source) {
-    g_source_destroy(ttl_source);
-    g_source_unref(ttl_source);
+  for (GSource *source : {ttl_source, bus_source}) {
+    if (source) {
+      g_source_destroy(source);
+      g_source_unref(source);
+    }
   }
   gint64 teardown_start_us = g_get_monotonic_time();
-  if (pipeline) {
+  if (!pipeline) {
+    complete_on_main(call, teardown_start_us);
+    return;
+  }
+  {
     CallCounters counters = read_counters(pipeline);
-    /* webrtcbin (1.22) keeps its transport bins' state locked: a stream pushing into a transport
-     * whose sink waits for preroll (a media path that never came up, or went away) holds the
-     * stream lock while the pipeline's PAUSED→READY waits for it — a deadlock of this thread and
-     * with it the launcher. A flush-start into webrtcbin's sink pads releases that push first. */
-    for_each_element_of(GST_BIN(pipeline), "webrtcbin", [](GstElement *webrtc) {
-      GstIterator *pads = gst_element_iterate_sink_pads(webrtc);
-      gst_iterator_foreach(pads, [](const GValue *item, gpointer) {
-        gst_pad_send_event(GST_PAD(g_value_get_object(item)), gst_event_new_flush_start());
-      }, nullptr);
-      gst_iterator_free(pads);
+    std::lock_guard<std::mutex> lock(lock_);
+    call->counters = counters;
+  }
+  /* Bringing a pipeline down joins its streaming threads and, for webrtcbin, its ICE and DTLS
+   * agents: tens to hundreds of milliseconds, and a stuck element would hold it for ever. Done here
+   * it would stall every other call's HTTP, signalling and bus messages, so it runs on a teardown
+   * thread; the call is over (hooks, logs, /calls) once it is back. */
+  auto *job = new TeardownJob{pipeline, [this, call, teardown_start_us, alive = alive_]() {
+    invoke_on(main_context_, [this, call, teardown_start_us, alive]() {
+      if (*alive)
+        complete_on_main(call, teardown_start_us);
     });
-    gst_element_set_state(pipeline, GST_STATE_NULL);   /* joins the streaming threads */
-    {
-      std::lock_guard<std::mutex> lock(lock_);
-      call->counters = counters;
-    }
-    gst_object_unref(pipeline);
+  }};
+  GError *error = nullptr;
+  if (!g_thread_pool_push(teardown_pool_, job, &error)) {
+    /* No thread to be had: do it here rather than leave the call half-ended. */
+    log_event(LogLevel::Warning, "call.teardown_inline", {{"call_id", call->id}, {"error", error->message}});
+    g_clear_error(&error);
+    stop_pipeline(job->pipeline);
+    delete job;
+    complete_on_main(call, teardown_start_us);
   }
-  if (bus_source) {
-    g_source_destroy(bus_source);
-    g_source_unref(bus_source);
-  }
+}
+
+void CallManager::run_teardown(gpointer data, gpointer)
+{
+  auto *job = static_cast<TeardownJob *>(data);
+  stop_pipeline(job->pipeline);
+  job->done();
+  delete job;
+}
+
+void CallManager::complete_on_main(std::shared_ptr<Call> call, gint64 teardown_start_us)
+{
   CallSnapshot snap;
   std::function<void()> done;
   {

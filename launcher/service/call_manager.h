@@ -87,7 +87,8 @@ class CallManager {
    * (per-call placeholders expanded), lets @prepare set what only the route knows (a socket, say),
    * and sets it PLAYING. Runs on the calling thread. On failure the call ends as failed. */
   bool start_pipeline(const std::string &id, const Hook &prepare, std::string *error);
-  /* Ends a call (any state) with a reason; the pipeline is torn down on the main context. */
+  /* Ends a call (any state) with a reason; the pipeline is torn down on a teardown thread, and
+   * the call is over (end hook, log, metrics) back on the main context. */
   bool end(const std::string &id, CallState final_state, const std::string &reason);
   /* Adds route facts to a call (shown in /calls). */
   void set_param(const std::string &id, const std::string &key, const std::string &value);
@@ -112,7 +113,14 @@ class CallManager {
  private:
   struct Call;
   void on_bus_message(const std::string &id, GstMessage *message);
+  /* A pipeline on its way down and what to do once it is (on the teardown thread). */
+  struct TeardownJob {
+    GstElement *pipeline;
+    std::function<void()> done;
+  };
   void finish_on_main(std::shared_ptr<Call> call);
+  static void run_teardown(gpointer job, gpointer);
+  void complete_on_main(std::shared_ptr<Call> call, gint64 teardown_start_us);
   void refresh_counters(Call &call);
   CallSnapshot make_snapshot(const Call &call) const;
 
@@ -123,7 +131,9 @@ class CallManager {
   GMainContext *main_context_;
   MessageHook message_hook_;
   EndHook end_hook_;
-  std::map<std::string, std::string> launch_descriptions_;   /* route → launch text (comments gone) */
+  std::map<std::string, std::string> launch_descriptions_;
+  GThreadPool *teardown_pool_ = nullptr;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);   /* false once destroyed */   /* route → launch text (comments gone) */
 
   mutable std::mutex lock_;
   std::map<std::string, std::shared_ptr<Call>> live_;
