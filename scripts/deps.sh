@@ -20,6 +20,8 @@ CLAWVOICE_APT_PACKAGES=(
   libsofia-sip-ua-glib-dev sip-tester
   # tests: GoogleTest, audio measurements, memory checks
   libgtest-dev sox valgrind
+  # a hung test process gets its threads' stacks printed (tests/browser/support.mjs)
+  gdb
   # browser route and its end-to-end tests: libnice for webrtcbin, headless Chromium, coturn for
   # TURN-only (node/npm for playwright-core and the openai client: see below)
   gstreamer1.0-nice chromium chromium-driver coturn

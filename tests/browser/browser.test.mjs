@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLauncher, startCoturn, launchChromium, waitFor, DATA_DIR } from './support.mjs';
+import { startLauncher, startCoturn, launchChromium, waitFor, withDiagnosis, DATA_DIR } from './support.mjs';
 import { decodePng, shareOfColour } from './png.mjs';
 
 const CONTROL = 'control-token-browser-tests-0123';
@@ -49,7 +49,7 @@ async function openPage() {
 }
 const stats = (page) => page.evaluate(() => ({ ...window.clawvoice.stats }));
 
-test('a call reaches live, the simulator hears the caller, the reply is audible, the transcript shows', { timeout: 60000 }, async () => {
+test('a call reaches live, the simulator hears the caller, the reply is audible, the transcript shows', { timeout: 60000 }, withDiagnosis(() => launcher, async () => {
   const page = await openPage();
   await page.click('#connect');
   await waitFor('live', async () => (await stats(page)).state === 'live', 15000);
@@ -90,25 +90,29 @@ test('a call reaches live, the simulator hears the caller, the reply is audible,
   assert.ok(ended.audio_frames_out > 50, `reply frames out: ${ended.audio_frames_out}`);
   assert.equal((await stats(page)).state, 'ended');
   await page.close();
-});
+}));
 
-test('ten browser sessions at once all go live and hear their reply', { timeout: 90000 }, async () => {
+test('ten browser sessions at once all go live and hear their reply', { timeout: 120000 }, withDiagnosis(() => launcher, async () => {
   const pages = await Promise.all(Array.from({ length: 10 }, () => openPage()));
-  await Promise.all(pages.map((p) => p.evaluate(() => window.clawvoice.connect())));
-  await Promise.all(pages.map((p, i) => waitFor(`page ${i} live`, async () => (await stats(p)).state === 'live', 30000)));
-  await Promise.all(pages.map((p, i) => waitFor(`page ${i} hears its reply`, async () => (await stats(p)).remoteAudibleMs > 300, 45000, 250)));
-  const live = (await (await fetch(`${launcher.base}/calls`, { headers: { Authorization: `Bearer ${CONTROL}` } })).json())
-    .calls.filter((c) => c.route === 'browser' && c.state === 'active');
-  assert.equal(live.length, 10);
-  await Promise.all(pages.map((p) => p.evaluate(() => window.clawvoice.disconnect())));
-  await waitFor('all calls over', async () => {
-    const h = await (await fetch(`${launcher.base}/health`)).json();
-    return h.active_calls === 0 && h.pending_calls === 0;
-  }, 20000);
-  await Promise.all(pages.map((p) => p.close()));
-});
+  try {
+    await Promise.all(pages.map((p) => p.evaluate(() => window.clawvoice.connect())));
+    await Promise.all(pages.map((p, i) => waitFor(`page ${i} live`, async () => (await stats(p)).state === 'live', 30000)));
+    await Promise.all(pages.map((p, i) => waitFor(`page ${i} hears its reply`, async () => (await stats(p)).remoteAudibleMs > 300, 45000, 250)));
+    const live = (await (await fetch(`${launcher.base}/calls`, { headers: { Authorization: `Bearer ${CONTROL}` } })).json())
+      .calls.filter((c) => c.route === 'browser' && c.state === 'active');
+    assert.equal(live.length, 10);
+    await Promise.all(pages.map((p) => p.evaluate(() => window.clawvoice.disconnect())));
+    await waitFor('all calls over', async () => {
+      const h = await (await fetch(`${launcher.base}/health`)).json();
+      return h.active_calls === 0 && h.pending_calls === 0;
+    }, 20000);
+  } finally {
+    // Closed whatever happened: ten live calls left behind would fail the tests after this one.
+    await Promise.all(pages.map((p) => p.close()));
+  }
+}));
 
-test('a TURN-only session (iceTransportPolicy relay) through coturn with ephemeral credentials', { timeout: 60000 }, async () => {
+test('a TURN-only session (iceTransportPolicy relay) through coturn with ephemeral credentials', { timeout: 60000 }, withDiagnosis(() => launcher, async () => {
   const page = await openPage();
   await page.evaluate(() => window.clawvoice.connect({ iceTransportPolicy: 'relay' }));
   await waitFor('live through TURN', async () => (await stats(page)).state === 'live', 20000).catch(async (e) => {
@@ -128,7 +132,7 @@ test('a TURN-only session (iceTransportPolicy relay) through coturn with ephemer
   assert.ok(candidates.every((l) => l.includes('typ relay')), candidates.join('\n'));
   await page.evaluate(() => window.clawvoice.disconnect());
   await page.close();
-});
+}));
 
 /* From the page's origin: a session, a signalling socket, one frame; what the launcher answered. */
 async function signal(page, { frame, token, offerWithoutAudio = false, waitMs = 4000 }) {
@@ -167,7 +171,7 @@ async function assertRefusedAndTornDown(result, pattern) {
   }
 }
 
-test('bad signalling gets an error and a clean teardown', { timeout: 60000 }, async () => {
+test('bad signalling gets an error and a clean teardown', { timeout: 60000 }, withDiagnosis(() => launcher, async () => {
   const page = await openPage();
   await assertRefusedAndTornDown(await signal(page, { frame: '{not json' }), /not JSON/);
   await assertRefusedAndTornDown(await signal(page, { frame: JSON.stringify({ type: 'dance', payload: {} }) }), /unknown message type/);
@@ -191,4 +195,4 @@ test('bad signalling gets an error and a clean teardown', { timeout: 60000 }, as
   // No pipeline or call is left behind by any of it.
   await waitFor('nothing live', async () => { const h = await (await fetch(`${launcher.base}/health`)).json(); return h.active_calls === 0; }, 10000);
   await page.close();
-});
+}));

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLauncher, launchChromium, waitFor, DATA_DIR } from './support.mjs';
+import { startLauncher, launchChromium, waitFor, withDiagnosis, DATA_DIR } from './support.mjs';
 import { decodePng, shareOfColour } from './png.mjs';
 
 const CONTROL = 'control-token-direct-tests-01234';
@@ -45,7 +45,7 @@ after(async () => {
 
 const stats = (page) => page.evaluate(() => ({ ...window.clawvoice.stats }));
 
-test('direct mode: live over WebRTC to the simulator, the tool call reaches the agent, its answer is spoken', { timeout: 75000 }, async () => {
+test('direct mode: live over WebRTC to the simulator, the tool call reaches the agent, its answer is spoken', { timeout: 75000 }, withDiagnosis(() => launcher, async () => {
   const page = await browser.context.newPage();
   const failures = [];
   page.on('pageerror', (e) => failures.push(e.message));
@@ -97,9 +97,9 @@ test('direct mode: live over WebRTC to the simulator, the tool call reaches the 
   console.log(`# direct: live after ${liveMs} ms; audible ${Math.round(s1.remoteAudibleMs)} ms, peak ${s1.remotePeak.toFixed(3)}; ` +
               `${s1.oaiEvents} events on oai-events, ${s1.tasksSent} task(s), ${s1.resultsInjected} result(s) injected`);
   await page.close();
-});
+}));
 
-test('direct mode: the calls endpoint refuses a bad key and a bad offer, with CORS for the page', { timeout: 20000 }, async () => {
+test('direct mode: the calls endpoint refuses a bad key and a bad offer, with CORS for the page', { timeout: 20000 }, withDiagnosis(() => launcher, async () => {
   const page = await browser.context.newPage();
   await page.goto(`${launcher.base}/`);
   const got = await page.evaluate(async (bearer) => {
@@ -123,4 +123,4 @@ test('direct mode: the calls endpoint refuses a bad key and a bad offer, with CO
   assert.equal(got.badOffer.body.error.code, 'invalid_offer');
   assert.equal(got.noKey, 401);
   await page.close();
-});
+}));

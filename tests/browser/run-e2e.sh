@@ -9,4 +9,6 @@ done
 if [[ ! -d node_modules/playwright-core ]]; then
   npm ci --no-audit --no-fund --loglevel=error >&2
 fi
-exec node --test --test-reporter=tap --test-concurrency=1 browser.test.mjs direct.test.mjs
+# TAP on stdout for meson; the readable report, with each failure's cause, on stderr (what CI shows).
+exec node --test --test-reporter=tap --test-reporter-destination=stdout \
+  --test-reporter=spec --test-reporter-destination=stderr --test-concurrency=1 browser.test.mjs direct.test.mjs

@@ -1,6 +1,6 @@
 // Browser tests — what every test needs: the real launcher, a real coturn, headless Debian Chromium.
 // Every process is started here, remembered by pid, and killed by pid (SIGTERM, then SIGKILL).
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
@@ -82,6 +82,45 @@ export async function startLauncher(config) {
       return res.ok ? res.json() : null;
     },
     async stop() { await killByPid(child, 15000); rmSync(dir, { recursive: true, force: true }); },
+    diagnose: () => diagnoseLauncher(child, base, lines),
+  };
+}
+
+/* What a failed test needs to say about the launcher: alive or not, whether it still answers
+   /health, its last log lines, and (when it no longer answers) every thread's stack from gdb, so
+   a hang seen only on another machine can be read from the CI log. */
+async function diagnoseLauncher(child, base, lines) {
+  const out = [];
+  if (child.exitCode !== null || child.signalCode !== null) {
+    out.push(`the launcher exited (code ${child.exitCode}, signal ${child.signalCode})`);
+  } else {
+    let health = null;
+    try {
+      const res = await fetch(`${base}/health`, { signal: AbortSignal.timeout(3000) });
+      health = await res.text();
+    } catch (e) { health = null; out.push(`the launcher does not answer /health: ${e.message}`); }
+    if (health !== null) out.push(`/health: ${health}`);
+    else {
+      try {
+        out.push(execFileSync('gdb', ['-p', String(child.pid), '-batch', '-nx', '-ex', 'thread apply all bt'],
+          { encoding: 'utf8', timeout: 60000, stdio: ['ignore', 'pipe', 'pipe'] }));
+      } catch (e) { out.push(`no stacks (gdb: ${e.message})`); }
+    }
+  }
+  out.push('launcher, last lines:', ...lines.slice(-120));
+  return out.join('\n');
+}
+
+/* @fn, and on failure the launcher's state on stderr (meson shows a failed test's stderr). */
+export function withDiagnosis(getLauncher, fn) {
+  return async (...args) => {
+    try {
+      return await fn(...args);
+    } catch (e) {
+      const launcher = getLauncher();
+      if (launcher) process.stderr.write(`\n--- ${e.message}\n${await launcher.diagnose()}\n---\n`);
+      throw e;
+    }
   };
 }
 
