@@ -67,6 +67,7 @@ struct Truncation {
   int64_t audio_end_ms = 0;
   int64_t audio_sent_ms = 0;   /* how much audio the simulator had sent for that item */
   bool accepted = false;
+  int64_t received_us = 0;     /* g_get_monotonic_time() when it arrived */
 };
 
 struct ErrorSent {

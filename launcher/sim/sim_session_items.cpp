@@ -66,6 +66,7 @@ bool SimSession::handle_item_retrieve(JsonObject *event, const std::string &even
 bool SimSession::handle_truncate(JsonObject *event, const std::string &event_id)
 {
   Truncation t;
+  t.received_us = g_get_monotonic_time();
   t.item_id = json::get_string(event, "item_id");
   t.audio_end_ms = json::get_int(event, "audio_end_ms");
   const int64_t content_index = json::get_int(event, "content_index");
