@@ -8,7 +8,6 @@
 
 namespace clawvoice::launcher {
 
-static const char *kRoute = "openai_compat";
 static constexpr size_t kMaxBodyBytes = 1 << 20;
 
 std::string openai_error_json(const std::string &message, const std::string &type, const std::string &code,

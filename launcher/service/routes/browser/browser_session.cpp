@@ -1,6 +1,8 @@
 #include "routes/browser/browser_session.h"
 
+#ifndef GST_USE_UNSTABLE_API
 #define GST_USE_UNSTABLE_API
+#endif
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 
