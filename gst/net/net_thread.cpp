@@ -9,7 +9,7 @@ namespace clawvoice::net {
 namespace {
 std::mutex g_instance_lock;
 std::weak_ptr<NetThread> g_instance;
-std::weak_ptr<NetThread> g_pool[NetThread::kMaxPooledThreads];   /* [0] unused: acquire()'s thread */
+std::weak_ptr<NetThread> g_pool[NetThread::kMaxPooledThreads + 1];   /* [0] unused: numbered from 1 */
 unsigned g_pool_next = 0;
 
 unsigned pool_size()
@@ -51,14 +51,8 @@ std::shared_ptr<NetThread> NetThread::acquire()
 
 std::shared_ptr<NetThread> NetThread::acquire_pooled()
 {
-  unsigned index;
-  {
-    std::lock_guard<std::mutex> lock(g_instance_lock);
-    index = g_pool_next++ % pool_size();
-  }
-  if (index == 0)
-    return acquire();
   std::lock_guard<std::mutex> lock(g_instance_lock);
+  const unsigned index = 1 + g_pool_next++ % pool_size();
   std::shared_ptr<NetThread> thread = g_pool[index].lock();
   if (!thread) {
     g_autofree gchar *name = g_strdup_printf("clawvoice-net%u", index);

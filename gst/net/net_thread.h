@@ -20,9 +20,12 @@ class NetThread {
   static std::shared_ptr<NetThread> acquire();
   /* One of a small pool of network threads, for a connection of its own (a Realtime session, an
    * HTTP client): calls spread over the pool round-robin, so that hundreds of calls use every core
-   * and each thread polls fewer sockets. The pool's first thread is acquire()'s. Its size is
-   * $CLAWVOICE_NET_THREADS, else the number of processors, at most kMaxPooledThreads. An object that
-   * must share a context with another (a WebSocket accepted by a server) uses that one's thread. */
+   * and each thread polls fewer sockets. The pool's threads are apart from acquire()'s, which
+   * carries the servers and every socket they accept (a GMainContext's every iteration walks all
+   * its sources, so one context with every socket of every call costs O(calls) per wake-up). Its
+   * size is $CLAWVOICE_NET_THREADS, else the number of processors, at most kMaxPooledThreads. An
+   * object that must share a context with another (a WebSocket accepted by a server) uses that
+   * one's thread. */
   static std::shared_ptr<NetThread> acquire_pooled();
   static constexpr unsigned kMaxPooledThreads = 8;
 
