@@ -137,6 +137,7 @@ bool RealtimeSimulator::Impl::listen(std::string *error)
   soup_server_add_websocket_handler(server, kPath, nullptr, protocols, on_websocket, this,
                                     nullptr);
   gateway.attach(server, context);
+  env.calls = &calls;
   calls.attach(server, [this](const std::string &call_id) {
     std::vector<SimSession *> ending;   /* closing may call back into session_closed() */
     for (auto &[session, id] : sideband_calls)
@@ -396,6 +397,11 @@ void RealtimeSimulator::Impl::accept(SoupServerMessage *msg, SoupWebsocketConnec
                                               [this](SimSession *s) { session_closed(s); });
   SimSession *raw = session.get();
   if (!raw_call_id.empty()) {
+    SimCallRecord call;
+    if (calls.call(raw_call_id, &call) && !call.accept_body.empty()) {
+      json::ObjectPtr accepted = json::parse_object(call.accept_body);
+      raw->adopt_call_session(accepted.get());
+    }
     sideband_calls[raw] = raw_call_id;
     calls.sideband_opened(raw_call_id);
   }
@@ -564,6 +570,20 @@ std::string RealtimeSimulator::place_sip_call(const SipCallRequest &request)
   std::string call_id;
   impl_->invoke([&] { call_id = impl_->calls.place_call(request); });
   return call_id;
+}
+
+int RealtimeSimulator::sip_caller_says(const std::string &call_id, const std::string &text)
+{
+  int heard = 0;
+  impl_->invoke([&] {
+    std::vector<SimSession *> sessions;   /* the turn may end a session (a fault armed): copy first */
+    for (auto &[session, id] : impl_->sideband_calls)
+      if (id == call_id && session->is_open())
+        sessions.push_back(session);
+    for (SimSession *session : sessions)
+      heard += session->caller_says(text) ? 1 : 0;
+  });
+  return heard;
 }
 
 bool RealtimeSimulator::sip_caller_hangs_up(const std::string &call_id)

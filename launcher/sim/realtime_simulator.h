@@ -120,6 +120,15 @@ class RealtimeSimulator {
    * calls / client secrets endpoints saw. */
   std::string place_sip_call(const SipCallRequest &request);
   bool sip_caller_hangs_up(const std::string &call_id);
+  /* The SIP caller of @call_id says @text: the call's session hears a user turn exactly as if
+   * its audio had come in and server VAD had ended it (speech_started / _stopped, committed, the
+   * user item, the transcription `text` when the session transcribes), then the model replies as
+   * to any spoken turn (reply_policy.h: with tools, a call of the first one) — every event on
+   * the call's sideband. The caller's audio never reaches a sideband, so the timeline advances
+   * by about the time it takes to say @text, at once. Returns the number of sideband sessions
+   * that heard it (0: the call has none open, nothing happened). The call's record
+   * (sip_call()) lists what was said, the function calls with their outputs, and the replies. */
+  int sip_caller_says(const std::string &call_id, const std::string &text);
   std::vector<SimCallRecord> sip_calls() const;
   bool sip_call(const std::string &call_id, SimCallRecord *out) const;
   std::vector<SimClientSecret> client_secrets() const;

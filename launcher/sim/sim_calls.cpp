@@ -417,6 +417,34 @@ void SimCalls::sideband_opened(const std::string &call_id)
   update(call_id, [](SimCallRecord &c) { c.sideband_connections++; });
 }
 
+void SimCalls::caller_spoke(const std::string &call_id, const std::string &transcript)
+{
+  update(call_id, [&](SimCallRecord &c) { c.caller_said.push_back(transcript); });
+}
+
+void SimCalls::function_called(const std::string &call_id, const std::string &fn_call_id, const std::string &name,
+                               const std::string &arguments)
+{
+  update(call_id, [&](SimCallRecord &c) { c.function_calls.push_back({fn_call_id, name, arguments, "", false}); });
+}
+
+void SimCalls::function_answered(const std::string &call_id, const std::string &fn_call_id, const std::string &output)
+{
+  update(call_id, [&](SimCallRecord &c) {
+    for (SimCallFunctionCall &fc : c.function_calls)
+      if (fc.call_id == fn_call_id && !fc.answered) {
+        fc.output = output;
+        fc.answered = true;
+        return;
+      }
+  });
+}
+
+void SimCalls::assistant_spoke(const std::string &call_id, const std::string &transcript)
+{
+  update(call_id, [&](SimCallRecord &c) { c.assistant_said.push_back(transcript); });
+}
+
 void SimCalls::update(const std::string &call_id, const std::function<void(SimCallRecord &)> &change)
 {
   std::lock_guard<std::mutex> guard(lock_);

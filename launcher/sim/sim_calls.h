@@ -42,6 +42,15 @@ struct SipCallRequest {
   int64_t timestamp_offset_s = 0;  /* skew the webhook-timestamp (replay tests) */
 };
 
+/* A function call the model made on a call's session, and the output the client sent for it. */
+struct SimCallFunctionCall {
+  std::string call_id;                   /* call_… (the function call's, not the SIP call's) */
+  std::string name;
+  std::string arguments;                 /* JSON text */
+  std::string output;                    /* the function_call_output's output ("" until it arrives) */
+  bool answered = false;
+};
+
 /* One call as the simulator saw it. */
 struct SimCallRecord {
   std::string call_id;                   /* rtc_… */
@@ -56,6 +65,10 @@ struct SimCallRecord {
   std::vector<std::string> refers;       /* target URIs, in order */
   std::string ended_by;                  /* "api" (hangup) | "caller" | "" */
   int sideband_connections = 0;          /* WebSockets opened with ?call_id= for it */
+  /* What happened in the call's session (sip_caller_says and the model's answers), in order: */
+  std::vector<std::string> caller_said;          /* the caller's turns, as transcribed */
+  std::vector<SimCallFunctionCall> function_calls;
+  std::vector<std::string> assistant_said;       /* the transcript of each finished spoken reply */
 };
 
 /* One client secret minted. */
@@ -91,6 +104,12 @@ class SimCalls {
   bool caller_hangs_up(const std::string &call_id);
   /* Sim thread: a WebSocket joined ?call_id=@call_id. */
   void sideband_opened(const std::string &call_id);
+  /* Sim thread, from the call's sideband sessions: what was said and called on it. */
+  void caller_spoke(const std::string &call_id, const std::string &transcript);
+  void function_called(const std::string &call_id, const std::string &fn_call_id, const std::string &name,
+                       const std::string &arguments);
+  void function_answered(const std::string &call_id, const std::string &fn_call_id, const std::string &output);
+  void assistant_spoke(const std::string &call_id, const std::string &transcript);
   /* Sim thread: who answers POST /v1/realtime/calls itself (the browser's WebRTC offer, see
    * sim_webrtc_calls.h); unset, it is 404. */
   void set_offer_handler(std::function<void(SoupServerMessage *msg)> handler) { offer_handler_ = std::move(handler); }

@@ -34,6 +34,19 @@ SimSession::~SimSession()
   g_clear_object(&info_.socket);
 }
 
+void SimSession::adopt_call_session(JsonObject *accepted)
+{
+  if (!accepted)
+    return;
+  json::ObjectPtr patch = json::copy_object(accepted);
+  if (auto model = json::get_optional_string(patch.get(), "model"))
+    json_object_set_string_member(session_.get(), "model", model->c_str());
+  json_object_remove_member(patch.get(), "model");   /* merge_session() is session.update, which cannot */
+  merge_session(session_.get(), patch.get());
+  configure_input();
+  publish_session();
+}
+
 void SimSession::open()
 {
   if (info_.beta) {

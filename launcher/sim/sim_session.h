@@ -33,6 +33,7 @@ struct SimEnvironment {
   Recorder &recorder;
   SpeechSynthesizer &synth;
   std::atomic<int64_t> close_next_reply_after_ms{-1};   /* -1 = not armed */
+  SimCalls *calls = nullptr;   /* OpenAI-hosted calls: what a sideband session saw goes on its record */
 };
 
 struct ConnectionInfo {
@@ -53,6 +54,9 @@ class SimSession : public ResponseHost {
   SimSession(const SimSession &) = delete;
   SimSession &operator=(const SimSession &) = delete;
 
+  /* A sideband joins the session its call was accepted with (the accept's body, a GA session);
+   * call before open(), so that session.created shows it. */
+  void adopt_call_session(JsonObject *accepted);
   /* Sends session.created (or, for a beta client, the error and close 4000). */
   void open();
   bool is_open() const;
@@ -64,6 +68,11 @@ class SimSession : public ResponseHost {
   void shutdown();          /* the simulator stops: stop the response, close */
   void send_raw(const std::string &text);
   void send_error(const ErrorInfo &error);
+  /* The caller of an OpenAI-carried call says @text (their audio never reaches a sideband): the
+   * turn runs as if VAD had heard it — speech_started / _stopped, committed, the user item, its
+   * transcription when configured, then the reply turn detection asks for. Returns false when
+   * the session is closed. */
+  bool caller_says(const std::string &text);
 
   /* ResponseHost */
   void emit(json::ObjectPtr event) override;
@@ -96,7 +105,7 @@ class SimSession : public ResponseHost {
   void configure_input();
   void on_vad_event(const VadEvent &event);
   void commit_turn(const std::string &item_id, double start_ms, double end_ms, double speech_ms,
-                   bool from_vad);
+                   bool from_vad, const std::string *transcript = nullptr);
   void send_transcription(ConversationItem &item, const UserTurn &turn);
 
   /* sim_session_items.cpp */

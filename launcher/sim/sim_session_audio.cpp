@@ -3,6 +3,7 @@
 
 #include "reply_policy.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace clawvoice::sim {
@@ -105,7 +106,7 @@ static ObjectPtr user_audio_item(const std::string &id)
 /* The buffer [start_ms, end_ms) becomes a user message: committed, conversation.item.added /
  * .done, the transcription if enabled, then (VAD with create_response) a response. */
 void SimSession::commit_turn(const std::string &item_id, double start_ms, double end_ms,
-                             double speech_ms, bool from_vad)
+                             double speech_ms, bool from_vad, const std::string *transcript)
 {
   const std::string previous = conversation_.last_id();
   ObjectPtr committed = make_event("input_audio_buffer.committed");
@@ -124,8 +125,11 @@ void SimSession::commit_turn(const std::string &item_id, double start_ms, double
   turn.item_id = item_id;
   turn.audio_start_ms = std::llround(start_ms);
   turn.audio_end_ms = std::llround(end_ms);
-  turn.transcript = options_.transcribe ? options_.transcribe(turn)
-                                        : default_transcript(speech_ms / 1000.0);
+  if (transcript)
+    turn.transcript = *transcript;
+  else
+    turn.transcript = options_.transcribe ? options_.transcribe(turn)
+                                          : default_transcript(speech_ms / 1000.0);
 
   auto item = std::make_unique<ConversationItem>();
   ConversationItem &ref = *item;
@@ -141,11 +145,53 @@ void SimSession::commit_turn(const std::string &item_id, double start_ms, double
   if (transcription_enabled(session_.get()))
     send_transcription(ref, turn);
   env_.recorder.add_user_turn(turn);
+  if (env_.calls && !info_.call_id.empty())
+    env_.calls->caller_spoke(info_.call_id, turn.transcript);
   turns_by_item_[item_id] = turn;
   publish_conversation();
 
   if (from_vad && turn_detection_.create_response && !active_)
     start_response(reply_to_turn(turn, nullptr), nullptr);
+}
+
+/* About how long @text takes to say (~14 characters a second), at least 0.6 s. */
+static double speaking_ms(const std::string &text)
+{
+  glong chars = g_utf8_validate(text.c_str(), (gssize) text.size(), nullptr) ? g_utf8_strlen(text.c_str(), -1)
+                                                                              : (glong) text.size();
+  return std::max(600.0, 70.0 * (double) chars);
+}
+
+/* The caller's words on a call whose audio the service has and we do not (a sideband): the same
+ * events a VAD turn gives, on the session's input timeline, at once. Without turn detection the
+ * turn is committed as a client would, and nothing answers it until a response.create. */
+bool SimSession::caller_says(const std::string &text)
+{
+  if (!is_open())
+    return false;
+  const double speech_ms = speaking_ms(text);
+  const double start_ms = timeline_ms_;
+  /* VAD ends a turn after the silence that follows it (voice_activity.h). */
+  const double end_ms = start_ms + speech_ms +
+                        (turn_detection_.enabled() ? turn_detection_.vad.silence_duration_ms : 0);
+  timeline_ms_ = end_ms;
+  if (!turn_detection_.enabled()) {
+    commit_turn(new_id("item_"), start_ms, end_ms, speech_ms, false, &text);
+    return true;
+  }
+  if (vad_)
+    vad_->reset();
+  VadEvent started;
+  started.type = VadEvent::Type::SpeechStarted;
+  started.audio_ms = std::llround(start_ms);
+  on_vad_event(started);
+  const std::string item_id = speech_item_id_;
+  ObjectPtr stopped = make_event("input_audio_buffer.speech_stopped");
+  json_object_set_int_member(stopped.get(), "audio_end_ms", std::llround(end_ms));
+  json_object_set_string_member(stopped.get(), "item_id", item_id.c_str());
+  emit(std::move(stopped));
+  commit_turn(item_id, start_ms, end_ms, speech_ms, true, &text);
+  return true;
 }
 
 void SimSession::send_transcription(ConversationItem &item, const UserTurn &turn)

@@ -35,6 +35,8 @@ bool SimSession::handle_item_create(JsonObject *event, const std::string &event_
     return fail(errors::item_not_found(after, "previous_item_id"), event_id);
   emit_item("conversation.item.added", *previous, ref.json.get());
   emit_item("conversation.item.done", *previous, ref.json.get());
+  if (env_.calls && !info_.call_id.empty() && ref.type == "function_call_output")
+    env_.calls->function_answered(info_.call_id, ref.call_id, ref.text);
   publish_conversation();
   return true;
 }

@@ -121,6 +121,12 @@ void SimSession::output_item_added(const ConversationItem &item, bool in_convers
 
 void SimSession::output_item_done(const ConversationItem &item, bool in_conversation)
 {
+  if (env_.calls && !info_.call_id.empty()) {   /* a sideband: the call's record shows it */
+    if (item.type == "function_call")
+      env_.calls->function_called(info_.call_id, item.call_id, json::get_string(item.json.get(), "name"), item.text);
+    else if (item.type == "message" && item.role == "assistant")
+      env_.calls->assistant_spoke(info_.call_id, item.text);
+  }
   ConversationItem *mine = in_conversation ? conversation_.find(item.id) : nullptr;
   if (!mine)
     return;

@@ -47,6 +47,7 @@ class OpenAIRouteTest : public ::testing::Test {
         "reject_status": 403,
         "instructions": "You are Ada's voice.",
         "voice": "cedar",
+        "transcription_model": "gpt-4o-mini-transcribe",
         "tokens": [")" + kApiToken + R"(", ")" + kApiToken2 + R"("],
         "rate_limit_per_minute": 30
       },
@@ -138,6 +139,91 @@ TEST_F(OpenAIRouteTest, AllowedCallerIsAcceptedJoinedOverTheSidebandAndHungUp)
   EXPECT_EQ(record(rtc).ended_by, "api");
   auto metrics = launcher_->get("/metrics", kControlToken);
   EXPECT_NE(metrics.body.find("route=\"openai\""), std::string::npos);
+}
+
+/* The whole point of the sideband: the SIP caller asks, the model calls send_to_openclaw on the
+ * call's session, our realtimesink (call-id mode, no audio) hands it to the openclawrelay, the
+ * agent answers, and the answer goes back over the sideband and is spoken by OpenAI's voice. */
+TEST_F(OpenAIRouteTest, CallersQuestionGoesOverTheSidebandToTheAgentAndTheAnswerIsSpoken)
+{
+  const gint64 began_us = g_get_monotonic_time();
+  const std::string question = "What is on my calendar tomorrow?";
+  std::string rtc = ring("+15551230010");
+  ASSERT_TRUE(wait_until([&] { return record(rtc).sideband_connections >= 1; }, 10000)) << record(rtc).state;
+  std::string call_id;
+  ASSERT_TRUE(wait_until([&] { return !(call_id = launcher_call(rtc)).empty(); }, 5000));
+  /* The sideband's session.update (tools, transcription) is applied before the caller speaks. */
+  ASSERT_TRUE(wait_until([&] {
+    for (const sim::ReceivedEvent &e : simulator_->received_events())
+      if (e.type == "session.update" && e.valid && e.json.find("send_to_openclaw") != std::string::npos)
+        return true;
+    return false;
+  }, 5000));
+  const size_t asked_before = simulator_->agent_requests().size();
+  const size_t errors_before = simulator_->errors_sent().size();
+
+  ASSERT_EQ(simulator_->sip_caller_says(rtc, question), 1);
+
+  /* The model's function call reached the relay, which asked the agent with the caller's words. */
+  ASSERT_TRUE(wait_until([&] { return simulator_->agent_requests().size() > asked_before; }, 10000));
+  sim::AgentRequestRecord asked = simulator_->agent_requests()[asked_before];
+  EXPECT_NE(asked.question.find(question), std::string::npos) << asked.question;
+
+  /* The function call was answered on the sideband, for its own call_id. */
+  ASSERT_TRUE(wait_until([&] {
+    sim::SimCallRecord r = record(rtc);
+    return r.function_calls.size() == 1 && r.function_calls[0].answered;
+  }, 10000));
+  sim::SimCallFunctionCall fn = record(rtc).function_calls[0];
+  EXPECT_EQ(fn.name, "send_to_openclaw");
+  EXPECT_NE(fn.arguments.find(question), std::string::npos) << fn.arguments;
+  bool output_received = false;
+  for (const sim::ReceivedEvent &e : simulator_->received_events())
+    if (e.type == "conversation.item.create" && e.valid && e.json.find("function_call_output") != std::string::npos &&
+        e.json.find("\"" + fn.call_id + "\"") != std::string::npos)
+      output_received = true;
+  EXPECT_TRUE(output_received) << "no valid function_call_output for " << fn.call_id;
+
+  /* The agent's answer, cleaned for speech, is what OpenAI's voice said next. */
+  auto answer_spoken = [&] {
+    for (const std::string &said : record(rtc).assistant_said)
+      if (said.find("Your dentist is at 3 pm.") != std::string::npos)
+        return true;
+    return false;
+  };
+  ASSERT_TRUE(wait_until(answer_spoken, 10000)) << [&] {
+    std::string all;
+    for (const std::string &said : record(rtc).assistant_said)
+      all += "[" + said + "] ";
+    return all;
+  }();
+  for (const std::string &said : record(rtc).assistant_said)
+    EXPECT_EQ(said.find("**"), std::string::npos) << said;
+  ASSERT_EQ(record(rtc).caller_said.size(), 1u);
+  EXPECT_EQ(record(rtc).caller_said[0], question);
+  auto errors = simulator_->errors_sent();
+  for (size_t i = errors_before; i < errors.size(); i++)
+    ADD_FAILURE() << "the simulator refused an event: " << errors[i].code << " " << errors[i].message;
+
+  /* The launcher shows the task done. */
+  std::string shown;
+  EXPECT_TRUE(wait_until([&] {
+    shown = launcher_->get("/calls/" + call_id, kControlToken).body;
+    json::ObjectPtr call = json::parse_object(shown);
+    JsonArray *tasks = call ? json::get_array(call.get(), "tasks") : nullptr;
+    if (!tasks || json_array_get_length(tasks) != 1)
+      return false;
+    JsonObject *task = json_array_get_object_element(tasks, 0);
+    return json::get_string(task, "status") == "done" &&
+           json::get_string(task, "question").find(question) != std::string::npos;
+  }, 5000)) << shown;
+
+  /* The caller hangs up: the call ends cleanly, without a hangup request of ours. */
+  ASSERT_TRUE(simulator_->sip_caller_hangs_up(rtc));
+  ASSERT_TRUE(wait_until([&] { return launcher_call(rtc).empty(); }, 5000));
+  EXPECT_NE(launcher_->get("/calls/" + call_id, kControlToken).body.find("ended at OpenAI"), std::string::npos);
+  EXPECT_EQ(record(rtc).ended_by, "caller");
+  EXPECT_LT(g_get_monotonic_time() - began_us, 20 * G_USEC_PER_SEC);
 }
 
 TEST_F(OpenAIRouteTest, CallerHangingUpEndsTheCall)

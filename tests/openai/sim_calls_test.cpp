@@ -190,3 +190,86 @@ TEST_F(SimCallsTest, SidebandIsCountedAndClosedWhenTheCallerHangsUp)
   EXPECT_EQ(record.ended_by, "caller");
   EXPECT_FALSE(sim_->sip_caller_hangs_up(call)) << "a call ends once";
 }
+
+/* OpenAI's SIP side of a conversation: the caller speaks on the call, the sideband sees the turn
+ * as VAD would give it, and the model's tool call, its output and the spoken answer go over it. */
+TEST_F(SimCallsTest, CallerSpeaksOnTheCallAndTheSidebandCarriesTheToolCall)
+{
+  const std::string question = "What is on my calendar tomorrow?";
+  std::string call = ring();
+  EXPECT_EQ(sim_->sip_caller_says(call, question), 0) << "no session hears a call not yet joined";
+  realtime::SessionConfig session;
+  session.instructions = "Be brief.";
+  session.transcription_model = "gpt-4o-mini-transcribe";
+  session.tools = {openai::agent_tool()};
+  ASSERT_EQ(post(openai::call_control_path(call, "accept"), openai::build_call_session(session)).status, 200u);
+
+  sim::test::WsClient ws;
+  sim::test::ConnectOptions options;
+  options.api_key = kKey;
+  ASSERT_TRUE(ws.connect(sim_->url() + "?call_id=" + call, options));
+  /* The sideband joins the session the call was accepted with. */
+  const sim::test::Event *created = ws.wait_for("session.created");
+  ASSERT_TRUE(created);
+  EXPECT_NE(created->text.find("Be brief."), std::string::npos) << created->text;
+  EXPECT_NE(created->text.find("send_to_openclaw"), std::string::npos) << created->text;
+
+  ASSERT_EQ(sim_->sip_caller_says(call, question), 1);
+  const sim::test::Event *started = ws.wait_for("input_audio_buffer.speech_started");
+  ASSERT_TRUE(started);
+  const std::string item_id = json::get_string(started->object.get(), "item_id");
+  const sim::test::Event *stopped = ws.wait_for("input_audio_buffer.speech_stopped");
+  ASSERT_TRUE(stopped);
+  EXPECT_EQ(json::get_string(stopped->object.get(), "item_id"), item_id);
+  EXPECT_GT(json::get_int(stopped->object.get(), "audio_end_ms"), json::get_int(started->object.get(), "audio_start_ms") + 1000)
+      << "about the time the question takes to say";
+  const sim::test::Event *committed = ws.wait_for("input_audio_buffer.committed");
+  ASSERT_TRUE(committed);
+  EXPECT_EQ(json::get_string(committed->object.get(), "item_id"), item_id);
+  const sim::test::Event *added = ws.wait_for("conversation.item.added");
+  ASSERT_TRUE(added);
+  JsonObject *user_item = json::get_object(added->object.get(), "item");
+  EXPECT_EQ(json::get_string(user_item, "id"), item_id);
+  EXPECT_EQ(json::get_string(user_item, "role"), "user");
+  ASSERT_TRUE(ws.wait_for("conversation.item.done"));
+  const sim::test::Event *transcribed = ws.wait_for("conversation.item.input_audio_transcription.completed");
+  ASSERT_TRUE(transcribed);
+  EXPECT_EQ(json::get_string(transcribed->object.get(), "transcript"), question);
+
+  /* The model asks the tool, as for any spoken request. */
+  const sim::test::Event *asked = ws.wait_for("response.function_call_arguments.done");
+  ASSERT_TRUE(asked);
+  const std::string fn_call_id = json::get_string(asked->object.get(), "call_id");
+  EXPECT_EQ(json::get_string(asked->object.get(), "name"), "send_to_openclaw");
+  EXPECT_NE(json::get_string(asked->object.get(), "arguments").find(question), std::string::npos);
+  ASSERT_TRUE(ws.wait_for("response.done"));
+
+  json::ObjectPtr output = json::parse_object(R"({"type":"conversation.item.create","item":{"type":"function_call_output"}})");
+  JsonObject *item = json::get_object(output.get(), "item");
+  json_object_set_string_member(item, "call_id", fn_call_id.c_str());
+  json_object_set_string_member(item, "output", R"({"result":"You see the dentist at 3 pm."})");
+  ws.send(output.get());
+  ws.send(R"({"type":"response.create"})");
+  const sim::test::Event *said = ws.wait_for("response.output_audio_transcript.done");
+  ASSERT_TRUE(said);
+  EXPECT_NE(json::get_string(said->object.get(), "transcript").find("You see the dentist at 3 pm."), std::string::npos);
+  ASSERT_TRUE(ws.wait_for("response.done"));
+  EXPECT_TRUE(ws.of_type("response.output_audio.delta").empty()) << "the call carries the audio, not the sideband";
+  EXPECT_TRUE(ws.of_type("error").empty()) << ws.of_type("error").front()->text;
+  EXPECT_TRUE(ws.schema_failures().empty()) << ws.schema_failures().front();
+
+  sim::SimCallRecord record;
+  ASSERT_TRUE(sim_->sip_call(call, &record));
+  ASSERT_EQ(record.caller_said.size(), 1u);
+  EXPECT_EQ(record.caller_said[0], question);
+  ASSERT_EQ(record.function_calls.size(), 1u);
+  EXPECT_EQ(record.function_calls[0].call_id, fn_call_id);
+  EXPECT_TRUE(record.function_calls[0].answered);
+  EXPECT_NE(record.function_calls[0].output.find("dentist"), std::string::npos);
+  ASSERT_FALSE(record.assistant_said.empty());
+  EXPECT_NE(record.assistant_said.back().find("You see the dentist at 3 pm."), std::string::npos);
+
+  EXPECT_TRUE(sim_->sip_caller_hangs_up(call));
+  EXPECT_TRUE(ws.wait_closed(3000));
+  EXPECT_EQ(sim_->sip_caller_says(call, question), 0) << "nobody hears a call that is over";
+}
