@@ -161,36 +161,39 @@ void offered_time(const std::string &offer, std::string *start, std::string *sto
   g_strfreev(lines);
 }
 
-}  // namespace
 
-bool negotiate_sdp(const std::string &offer, const LocalMedia &local, Negotiation *out, std::string *error)
+/* Parses @text as SDP with v=0 and an o= line; else *status 400 and *error. */
+bool parse_sdp(const std::string &text, Sdp &parsed, guint *status, std::string *error)
 {
-  *out = Negotiation();
-  Sdp parsed;
-  if (offer.empty() ||
-      gst_sdp_message_parse_buffer((const guint8 *) offer.data(), offer.size(), parsed.msg) != GST_SDP_OK) {
-    out->status = 400;
+  if (text.empty() ||
+      gst_sdp_message_parse_buffer((const guint8 *) text.data(), text.size(), parsed.msg) != GST_SDP_OK) {
+    *status = 400;
     *error = "the body is not SDP";
     return false;
   }
-  const GstSDPMessage *msg = parsed.msg;
-  const gchar *version = gst_sdp_message_get_version(msg);
-  const GstSDPOrigin *origin = gst_sdp_message_get_origin(msg);
+  const gchar *version = gst_sdp_message_get_version(parsed.msg);
+  const GstSDPOrigin *origin = gst_sdp_message_get_origin(parsed.msg);
   if (!version || g_strcmp0(version, "0") != 0 || !origin || !origin->sess_id) {
-    out->status = 400;
+    *status = 400;
     *error = "not SDP: it needs v=0 and an o= line";
     return false;
   }
+  return true;
+}
+
+/* The first audio stream over RTP/AVP that carries a codec we take, and what it says: *chosen is
+ * its index. The same reading serves an offer we answer and an answer to our offer. */
+bool choose_audio(const GstSDPMessage *msg, bool prefer_pcma, NegotiatedMedia *out, gint *chosen, guint *status,
+                  std::string *error)
+{
   guint n_media = gst_sdp_message_medias_len(msg);
   if (n_media == 0) {
-    out->status = 488;
-    *error = "the offer has no m= line";
+    *status = 488;
+    *error = "the SDP has no m= line";   /* an offer, or an answer to ours */
     return false;
   }
-
-  /* The first audio stream over RTP/AVP that carries a codec we take. */
-  gint chosen = -1;
-  for (guint i = 0; i < n_media && chosen < 0; i++) {
+  *chosen = -1;
+  for (guint i = 0; i < n_media && *chosen < 0; i++) {
     const GstSDPMedia *media = gst_sdp_message_get_media(msg, i);
     if (g_strcmp0(gst_sdp_media_get_media(media), "audio") != 0 || !is_rtp_avp(gst_sdp_media_get_proto(media)) ||
         gst_sdp_media_get_port(media) == 0)
@@ -211,28 +214,28 @@ bool negotiate_sdp(const std::string &offer, const LocalMedia &local, Negotiatio
     if (offered.empty())
       continue;
     Codec codec = offered.front();
-    if (local.prefer_pcma)
+    if (prefer_pcma)
       for (Codec c : offered)
         if (c == Codec::PCMA)
           codec = c;
     const GstSDPConnection *conn = connection_of(msg, media);
     if (!conn) {
-      out->status = 400;
+      *status = 400;
       *error = "the audio stream has no connection address (c=)";
       return false;
     }
     if (conn->nettype && g_strcmp0(conn->nettype, "IN") != 0) {
-      out->status = 488;
+      *status = 488;
       *error = std::string("unsupported network type ") + conn->nettype;
       return false;
     }
     guint port = gst_sdp_media_get_port(media);
     if (port > 65535) {
-      out->status = 400;
+      *status = 400;
       *error = "the audio port is out of range";
       return false;
     }
-    NegotiatedMedia &m = out->media;
+    NegotiatedMedia &m = *out;
     m.codec = codec;
     m.payload_type = codec_payload_type(codec);
     m.telephone_event_pt = dtmf;
@@ -245,25 +248,93 @@ bool negotiate_sdp(const std::string &offer, const LocalMedia &local, Negotiatio
     if (zero_address && m.remote_direction == Direction::SendRecv)
       m.local_direction = Direction::RecvOnly;
     m.on_hold = zero_address || m.remote_direction == Direction::SendOnly || m.remote_direction == Direction::Inactive;
-    chosen = (gint) i;
+    *chosen = (gint) i;
   }
-  if (chosen < 0) {
-    out->status = 488;
+  if (*chosen < 0) {
+    *status = 488;
     *error = "no audio stream over RTP/AVP offers PCMU (0) or PCMA (8)";
     return false;
   }
+  return true;
+}
 
-  Sdp answer;
+/* v=, o=, s=, c= and t= of an SDP of ours. */
+void set_session_lines(GstSDPMessage *msg, const LocalMedia &local, const std::string &start, const std::string &stop)
+{
   bool ip6 = local.address.find(':') != std::string::npos;
   std::string id = std::to_string(local.session_id), ver = std::to_string(local.session_version);
-  gst_sdp_message_set_version(answer.msg, "0");
-  gst_sdp_message_set_origin(answer.msg, "clawvoice", id.c_str(), ver.c_str(), "IN", ip6 ? "IP6" : "IP4",
+  gst_sdp_message_set_version(msg, "0");
+  gst_sdp_message_set_origin(msg, "clawvoice", id.c_str(), ver.c_str(), "IN", ip6 ? "IP6" : "IP4",
                              local.address.c_str());
-  gst_sdp_message_set_session_name(answer.msg, "clawvoice");
-  gst_sdp_message_set_connection(answer.msg, "IN", ip6 ? "IP6" : "IP4", local.address.c_str(), 0, 0);
+  gst_sdp_message_set_session_name(msg, "clawvoice");
+  gst_sdp_message_set_connection(msg, "IN", ip6 ? "IP6" : "IP4", local.address.c_str(), 0, 0);
+  gst_sdp_message_add_time(msg, start.c_str(), stop.c_str(), nullptr);
+}
+
+std::string as_text(const GstSDPMessage *msg)
+{
+  gchar *text = gst_sdp_message_as_text(msg);
+  std::string out = text;
+  g_free(text);
+  return out;
+}
+
+}  // namespace
+
+std::string make_sdp_offer(const LocalMedia &local)
+{
+  Sdp offer;
+  set_session_lines(offer.msg, local, "0", "0");
+  GstSDPMedia *audio = nullptr;
+  gst_sdp_media_new(&audio);
+  gst_sdp_media_set_media(audio, "audio");
+  gst_sdp_media_set_port_info(audio, local.rtp_port, 0);
+  gst_sdp_media_set_proto(audio, "RTP/AVP");
+  std::vector<Codec> codecs = local.prefer_pcma ? std::vector<Codec>{Codec::PCMA, Codec::PCMU}
+                                                : std::vector<Codec>{Codec::PCMU, Codec::PCMA};
+  std::string dtmf = std::to_string(kOfferedTelephoneEventPt);
+  for (Codec codec : codecs)
+    gst_sdp_media_add_format(audio, std::to_string(codec_payload_type(codec)).c_str());
+  gst_sdp_media_add_format(audio, dtmf.c_str());
+  for (Codec codec : codecs)
+    gst_sdp_media_add_attribute(audio, "rtpmap",
+                                (std::to_string(codec_payload_type(codec)) + " " + codec_name(codec) + "/8000").c_str());
+  gst_sdp_media_add_attribute(audio, "rtpmap", (dtmf + " telephone-event/8000").c_str());
+  gst_sdp_media_add_attribute(audio, "fmtp", (dtmf + " 0-16").c_str());
+  gst_sdp_media_add_attribute(audio, "ptime", "20");
+  gst_sdp_media_add_attribute(audio, "sendrecv", nullptr);
+  gst_sdp_message_add_media(offer.msg, audio);
+  gst_sdp_media_free(audio);
+  return as_text(offer.msg);
+}
+
+bool read_sdp_answer(const std::string &answer, NegotiatedMedia *out, std::string *error)
+{
+  *out = NegotiatedMedia();
+  Sdp parsed;
+  guint status = 0;
+  gint chosen = -1;
+  if (!parse_sdp(answer, parsed, &status, error) ||
+      !choose_audio(parsed.msg, false, out, &chosen, &status, error))
+    return false;
+  return true;   /* the callee's direction, and ours (answer_direction) as for an offer */
+}
+
+bool negotiate_sdp(const std::string &offer, const LocalMedia &local, Negotiation *out, std::string *error)
+{
+  *out = Negotiation();
+  Sdp parsed;
+  gint chosen = -1;
+  if (!parse_sdp(offer, parsed, &out->status, error) ||
+      !choose_audio(parsed.msg, local.prefer_pcma, &out->media, &chosen, &out->status, error))
+    return false;
+  const GstSDPMessage *msg = parsed.msg;
+  guint n_media = gst_sdp_message_medias_len(msg);
+
+  Sdp answer;
   std::string start = "0", stop = "0";
   offered_time(offer, &start, &stop);
-  gst_sdp_message_add_time(answer.msg, start.c_str(), stop.c_str(), nullptr);
+  set_session_lines(answer.msg, local, start, stop);
 
   const NegotiatedMedia &m = out->media;
   for (guint i = 0; i < n_media; i++) {
@@ -292,9 +363,7 @@ bool negotiate_sdp(const std::string &offer, const LocalMedia &local, Negotiatio
     gst_sdp_message_add_media(answer.msg, audio);
     gst_sdp_media_free(audio);
   }
-  gchar *text = gst_sdp_message_as_text(answer.msg);
-  out->answer = text;
-  g_free(text);
+  out->answer = as_text(answer.msg);
   return true;
 }
 

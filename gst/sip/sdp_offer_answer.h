@@ -11,6 +11,8 @@
  *     failed  → result.status: 400 (not SDP, or no connection address) or 488 (nothing we can
  *               take: no audio over RTP/AVP with PCMU or PCMA), and *error says why.
  *
+ * For a call we place, make_sdp_offer() and read_sdp_answer() (below).
+ *
  * Nothing here knows SIP or GstElement; the SIP route calls it for INVITE and re-INVITE. */
 #pragma once
 
@@ -57,5 +59,14 @@ struct Negotiation {
 };
 
 bool negotiate_sdp(const std::string &offer, const LocalMedia &local, Negotiation *out, std::string *error);
+
+/* For a call we place. Our offer: PCMU then PCMA (PCMA first with prefer_pcma), RFC 4733
+ * telephone-event as payload type kOfferedTelephoneEventPt, ptime 20, sendrecv. */
+constexpr guint8 kOfferedTelephoneEventPt = 101;
+std::string make_sdp_offer(const LocalMedia &local);
+/* The callee's answer to make_sdp_offer(), read as negotiate_sdp() reads an offer: the codec it
+ * took, where our RTP goes, its telephone-event type, its direction (hold included). false (and
+ * *error) when it is not SDP or takes neither G.711 codec. */
+bool read_sdp_answer(const std::string &answer, NegotiatedMedia *out, std::string *error);
 
 }  // namespace clawvoice::sip

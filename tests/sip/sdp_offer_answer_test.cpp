@@ -189,5 +189,54 @@ TEST(SdpOfferAnswer, Ipv6AddressesAreAnsweredAsIp6)
   EXPECT_NE(n.answer.find("c=IN IP6 ::1\r\n"), std::string::npos) << n.answer;
 }
 
+/* A call we place: our offer is what a carrier's offer looks like to a callee, and the callee's
+ * answer (here: what our own answering side makes of the offer, PCMA picked) is read back. */
+TEST(SdpOfferAnswer, OurOfferIsG711WithTelephoneEventAndItsAnswerIsRead)
+{
+  std::string offer = make_sdp_offer(local());
+  Parsed parsed(offer);
+  ASSERT_EQ(gst_sdp_message_medias_len(parsed.msg), 1u);
+  const GstSDPMedia *audio = parsed.media(0);
+  EXPECT_STREQ(gst_sdp_media_get_proto(audio), "RTP/AVP");
+  EXPECT_EQ(gst_sdp_media_get_port(audio), 31000u);
+  ASSERT_EQ(gst_sdp_media_formats_len(audio), 3u);
+  EXPECT_STREQ(gst_sdp_media_get_format(audio, 0), "0");
+  EXPECT_STREQ(gst_sdp_media_get_format(audio, 1), "8");
+  EXPECT_STREQ(gst_sdp_media_get_format(audio, 2), "101");
+  EXPECT_STREQ(gst_sdp_media_get_attribute_val(audio, "ptime"), "20");
+  EXPECT_NE(offer.find("a=rtpmap:101 telephone-event/8000\r\n"), std::string::npos) << offer;
+  EXPECT_NE(offer.find("a=sendrecv\r\n"), std::string::npos) << offer;
+  EXPECT_NE(offer.find("c=IN IP4 198.51.100.7\r\n"), std::string::npos) << offer;
+
+  /* The callee answers it (PCMA preferred on its side). */
+  LocalMedia callee = local();
+  callee.address = "192.0.2.20";
+  callee.rtp_port = 42000;
+  callee.prefer_pcma = true;
+  Negotiation n;
+  std::string error;
+  ASSERT_TRUE(negotiate_sdp(offer, callee, &n, &error)) << error;
+  NegotiatedMedia media;
+  ASSERT_TRUE(read_sdp_answer(n.answer, &media, &error)) << error << "\n" << n.answer;
+  EXPECT_EQ(media.codec, Codec::PCMA);
+  EXPECT_EQ(media.payload_type, 8);
+  EXPECT_EQ(media.telephone_event_pt, 101);
+  EXPECT_EQ(media.remote_address, "192.0.2.20");
+  EXPECT_EQ(media.remote_port, 42000);
+  EXPECT_FALSE(media.on_hold);
+}
+
+TEST(SdpOfferAnswer, AnAnswerTakingNothingWeOfferedIsRefused)
+{
+  NegotiatedMedia media;
+  std::string error;
+  EXPECT_FALSE(read_sdp_answer("", &media, &error));
+  EXPECT_FALSE(error.empty());
+  error.clear();
+  EXPECT_FALSE(read_sdp_answer("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                               "m=audio 0 RTP/AVP 0\r\n", &media, &error)) << "a rejected stream (port 0)";
+  EXPECT_NE(error.find("PCMU"), std::string::npos) << error;
+}
+
 }  // namespace
 }  // namespace clawvoice::sip
