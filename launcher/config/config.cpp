@@ -8,6 +8,7 @@
 
 #include "common/json.h"
 #include "config_values.h"
+#include "openai/webhook_signature.h"
 
 namespace clawvoice::launcher {
 
@@ -67,7 +68,15 @@ Config default_config(const std::string &builtin_pipelines_dir)
                      "  \"realtime\": { \"backend\": \"simulator\" },"
                      "  \"routes\": { \"twilio\": { \"enabled\": true, \"auth_token\": \"" + random_token() +
                      "\" },"
-                     "              \"browser\": { \"enabled\": true } } }";
+                     "              \"browser\": { \"enabled\": true },"
+                     /* The page's "Direct to OpenAI" mode (/api/token, /api/send, /ws: the control token),
+                        the SIP webhook and the OpenAI-compatible endpoint, all tryable against the
+                        simulator; the caller's words transcribed so the direct page shows them. */
+                     "              \"openai\": { \"enabled\": true, \"webhook_secret\": \"" +
+                     openai::generate_webhook_secret() + "\","
+                     "                          \"transcription_model\": \"gpt-4o-mini-transcribe\" },"
+                     "              \"openai_compat\": { \"enabled\": true, \"tokens\": [\"" + random_token() +
+                     "\"] } } }";
   std::vector<ConfigError> errors;
   std::optional<Config> config =
     parse_config(text, "(embedded default)", builtin_pipelines_dir, builtin_pipelines_dir, &errors);

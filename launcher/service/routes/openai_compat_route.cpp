@@ -129,7 +129,9 @@ bool OpenAICompatRoute::install(std::string *error)
 
 std::vector<std::string> OpenAICompatRoute::banner() const
 {
-  return {"OpenAI-compatible: " + config_.public_url + "/v1/chat/completions"};
+  /* Printed only by the embedded default, whose token is made up for the demo (docs/config.md). */
+  std::string key = route_.bearer_tokens.empty() ? "" : "   (demo API key: " + route_.bearer_tokens.front() + ")";
+  return {"OpenAI-compatible: " + config_.public_url + "/v1/chat/completions" + key};
 }
 
 static void respond_openai_error(SoupServerMessage *message, guint status, const std::string &text,

@@ -59,7 +59,12 @@ bool OpenAIRoute::install(std::string *error)
 
 std::vector<std::string> OpenAIRoute::banner() const
 {
-  return {"OpenAI SIP webhook: " + config_.public_url + "/openai/webhook"};
+  /* Printed only by the embedded default, whose secrets are made up for the demo (docs/config.md). */
+  const std::string &token = route_.bearer_tokens.empty() ? config_.control_token : route_.bearer_tokens.front();
+  return {"OpenAI SIP webhook: " + config_.public_url + "/openai/webhook   (demo signing secret: " +
+              route_.webhook_secret + ")",
+          "Direct to OpenAI: " + config_.public_url + "/#token=" + token +
+              "   (the page's \"Direct to OpenAI\" mode; /api/token, /api/send, /ws take this bearer)"};
 }
 
 bool OpenAIRoute::first_delivery(const std::string &webhook_id)

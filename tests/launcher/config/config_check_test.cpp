@@ -201,11 +201,16 @@ TEST_F(ConfigCheck, RunConfigCheckPrintsOneErrorPerLineOrConfigOk)
   EXPECT_EQ(run_config_check(std::string(dir) + "/absent.jsonc", "/builtin", out3, err3), 1);
   EXPECT_TRUE(contains(err3.str(), "absent.jsonc")) << err3.str();
 
-  /* The embedded default (twilio and browser on), against a pipelines directory without their files. */
+  /* The embedded default (twilio, browser, openai, openai_compat on), against a pipelines directory
+   * without their files. */
   std::ostringstream out4, err4;
   EXPECT_EQ(run_config_check("", config_data_dir(), out4, err4), 1);
   EXPECT_EQ(err4.str(), "(embedded default): routes.browser.launch: launch file " + config_data_dir() +
                           "/browser.launch does not exist\n"
+                          "(embedded default): routes.openai.launch: launch file " + config_data_dir() +
+                          "/openai-sideband.launch does not exist\n"
+                          "(embedded default): routes.openai_compat.launch: launch file " + config_data_dir() +
+                          "/openai-sideband.launch does not exist\n"
                           "(embedded default): routes.twilio.launch: launch file " + config_data_dir() +
                           "/twilio.launch does not exist\n");
 
