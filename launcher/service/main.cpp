@@ -184,9 +184,15 @@ int main(int argc, char **argv)
     status.reachable = probe.reachable(&status.detail);
     return status;
   };
-  add_ops_endpoints(*server, ops);
-
   std::vector<std::unique_ptr<Route>> routes = make_routes(config, *calls, metrics, *server, endpoint, agent);
+  ops.place_call = [&routes](const std::string &name, const std::string &to, std::string *call_id, guint *status,
+                             std::string *error) {
+    for (auto &route : routes)
+      if (route->name() == name)
+        return route->place_call(to, call_id, status, error);
+    return false;   /* *status and *error: no such route */
+  };
+  add_ops_endpoints(*server, ops);
   for (auto &route : routes) {
     if (!route->install(&why)) {
       log_event(LogLevel::Error, "launcher.route_failed", {{"error", why}});

@@ -2,6 +2,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "common/json.h"
 #include "json_log.h"
 
 namespace clawvoice::launcher {
@@ -95,6 +96,42 @@ static bool authorised(const OpsContext &ctx, SoupServerMessage *message, const 
   return true;
 }
 
+/* POST /calls {"route", "to"}: the route places the call; 201 with its id, pending until answered. */
+static void place_call(const OpsContext &ctx, SoupServerMessage *message)
+{
+  std::string error;
+  json::ObjectPtr request = json::parse_object(request_body(message), &error);
+  if (!request) {
+    respond_error(message, SOUP_STATUS_BAD_REQUEST, "the body must be a JSON object: " + error);
+    return;
+  }
+  std::string route = json::get_string(request.get(), "route");
+  std::string to = json::get_string(request.get(), "to");
+  if (route.empty() || to.empty()) {
+    respond_error(message, SOUP_STATUS_BAD_REQUEST, "\"route\" and \"to\" are required strings");
+    return;
+  }
+  std::string call_id;
+  guint status = SOUP_STATUS_NOT_FOUND;
+  error = "no enabled route is named " + route;
+  if (!ctx.place_call || !ctx.place_call(route, to, &call_id, &status, &error)) {
+    log_event(LogLevel::Warning, "call.place_refused", {{"route", route}, {"to", to}, {"status", (long long) status},
+        {"error", error}, {"peer", peer_of(message)}});
+    respond_error(message, status, error);
+    return;
+  }
+  log_event(LogLevel::Info, "call.placing", {{"call_id", call_id}, {"route", route}, {"to", to},
+      {"peer", peer_of(message)}});
+  JsonBuilder *b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "id");
+  json_builder_add_string_value(b, call_id.c_str());
+  json_builder_set_member_name(b, "state");
+  json_builder_add_string_value(b, "pending");
+  json_builder_end_object(b);
+  respond_json(message, SOUP_STATUS_CREATED, finish(b));
+}
+
 void add_ops_endpoints(HttpServer &server, OpsContext ctx)
 {
   server.add_handler("/health", [ctx](SoupServerMessage *message, const std::string &path) {
@@ -147,8 +184,12 @@ void add_ops_endpoints(HttpServer &server, OpsContext ctx)
       return;
     const char *method = soup_server_message_get_method(message);
     if (path == "/calls" || path == "/calls/") {
+      if (g_strcmp0(method, "POST") == 0) {
+        place_call(ctx, message);
+        return;
+      }
       if (g_strcmp0(method, "GET") != 0) {
-        respond_error(message, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET");
+        respond_error(message, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET or POST");
         return;
       }
       JsonBuilder *b = json_builder_new();

@@ -335,6 +335,16 @@ class SipLauncher : public ::testing::Test {
     return std::make_unique<Sipp>(*work_dir_, scenario(file), port ? port : sip_port_, std::move(args));
   }
 
+  /* A call the launcher places (POST /calls): sipp is the callee, on its own port. */
+  static std::string place_sip_call(const Sipp &callee, HttpAnswer *answer)
+  {
+    /* sipp needs a moment to bind its port: an INVITE into a closed port is an ICMP error, not a retry. */
+    g_usleep(500000);
+    std::string to = "sip:callee@127.0.0.1:" + std::to_string(callee.local_port());
+    *answer = launcher_->post_json("/calls", kControlToken, R"({"route":"sip","to":")" + to + R"("})");
+    return json_string(answer->body, "id");
+  }
+
   static inline LauncherProcess *launcher_ = nullptr;
   static inline std::string *work_dir_ = nullptr;
   static inline guint16 sip_port_ = 0;
@@ -400,6 +410,83 @@ TEST_F(SipLauncher, DeleteOfTheCallSendsBye)
   std::string ended;
   ASSERT_TRUE(wait_for_call_event(*launcher_, "call.ended", id, 2000, &ended));
   EXPECT_EQ(json_string(ended, "reason").find("no RTP"), std::string::npos) << ended;
+}
+
+TEST_F(SipLauncher, PlacedCallRingsIsAnsweredTalksAndEndsWithOurBye)
+{
+  RtpReceiver rtp;
+  auto callee = sipp("callee_speaks.xml", {"-m", "1", "-key", "rtp_port", std::to_string(rtp.port())});
+  HttpAnswer placed;
+  std::string id = place_sip_call(*callee, &placed);
+  ASSERT_EQ(placed.status, 201u) << placed.body;
+  ASSERT_FALSE(id.empty()) << placed.body;
+  EXPECT_EQ(json_string(placed.body, "state"), "pending");
+  ASSERT_TRUE(wait_for_call_event(*launcher_, "sip.ringing", id, 5000)) << callee->errors();
+  std::string answered;
+  ASSERT_TRUE(wait_for_call_event(*launcher_, "sip.answered", id, 5000, &answered)) << callee->errors();
+  EXPECT_EQ(json_string(answered, "codec"), "PCMU") << answered;
+
+  /* The callee's speech reaches the voice, whose reply comes back to the callee's RTP address. */
+  gint64 deadline = g_get_monotonic_time() + 25 * G_USEC_PER_SEC;
+  while (rtp.voiced_packets(0) <= 25 && g_get_monotonic_time() < deadline)
+    g_usleep(100000);
+  EXPECT_GT(rtp.voiced_packets(0), 25u) << "the reply, as speech, in PCMU";
+  EXPECT_TRUE(rtp.all_sizes(0, 12 + 160)) << "20 ms packets (ptime 20)";
+  HttpAnswer call = launcher_->get("/calls/" + id, kControlToken);
+  EXPECT_NE(call.body.find("\"direction\":\"outbound\""), std::string::npos) << call.body;
+  EXPECT_EQ(json_string(call.body, "state"), "active") << call.body;
+
+  HttpAnswer hangup = launcher_->del("/calls/" + id, kControlToken);
+  EXPECT_LT(hangup.status, 300u) << hangup.body;
+  EXPECT_EQ(callee->wait(15000), 0) << "the callee got our BYE and answered it: " << callee->errors();
+  std::string ended;
+  ASSERT_TRUE(wait_for_call_event(*launcher_, "call.ended", id, 5000, &ended));
+  EXPECT_EQ(json_string(ended, "state"), "ended") << ended;
+  EXPECT_EQ(json_string(ended, "reason"), "hung up by the control API") << ended;
+}
+
+TEST_F(SipLauncher, PlacedCallToABusyCalleeFailsWithItsAnswer)
+{
+  auto callee = sipp("callee_busy.xml", {"-m", "1"});
+  HttpAnswer placed;
+  std::string id = place_sip_call(*callee, &placed);
+  ASSERT_EQ(placed.status, 201u) << placed.body;
+  EXPECT_EQ(callee->wait(15000), 0) << "the callee got the ACK for its 486: " << callee->errors();
+  std::string ended;
+  ASSERT_TRUE(wait_for_call_event(*launcher_, "call.ended", id, 5000, &ended));
+  EXPECT_EQ(json_string(ended, "state"), "failed") << ended;
+  EXPECT_EQ(json_string(ended, "reason"), "the callee answered 486 Busy Here") << ended;
+}
+
+TEST_F(SipLauncher, HangingUpAPlacedCallWhileItRingsCancelsIt)
+{
+  auto callee = sipp("callee_never_answers.xml", {"-m", "1"});
+  HttpAnswer placed;
+  std::string id = place_sip_call(*callee, &placed);
+  ASSERT_EQ(placed.status, 201u) << placed.body;
+  ASSERT_TRUE(wait_for_call_event(*launcher_, "sip.ringing", id, 5000)) << callee->errors();
+  HttpAnswer hangup = launcher_->del("/calls/" + id, kControlToken);
+  EXPECT_LT(hangup.status, 300u) << hangup.body;
+  EXPECT_EQ(callee->wait(15000), 0) << "the callee got CANCEL, and the ACK for its 487: " << callee->errors();
+  EXPECT_TRUE(wait_for_call_event(*launcher_, "sip.cancel_sent", id, 2000));
+  std::string ended;
+  ASSERT_TRUE(wait_for_call_event(*launcher_, "call.ended", id, 5000, &ended));
+  EXPECT_EQ(json_string(ended, "reason"), "hung up by the control API") << ended;
+}
+
+TEST_F(SipLauncher, PlacingACallNeedsTheTokenASipUriAndARouteThatCallsOut)
+{
+  const std::string to = R"("to":"sip:someone@127.0.0.1:5999")";
+  EXPECT_EQ(launcher_->post_json("/calls", "", R"({"route":"sip",)" + to + "}").status, 401u);
+  EXPECT_EQ(launcher_->post_json("/calls", kControlToken, "{not json").status, 400u);
+  EXPECT_EQ(launcher_->post_json("/calls", kControlToken, R"({"route":"sip"})").status, 400u);
+  HttpAnswer bad_uri = launcher_->post_json("/calls", kControlToken, R"({"route":"sip","to":"mailto:a@b.c"})");
+  EXPECT_EQ(bad_uri.status, 400u) << bad_uri.body;
+  EXPECT_NE(bad_uri.body.find("sip: URI"), std::string::npos) << bad_uri.body;
+  HttpAnswer no_route = launcher_->post_json("/calls", kControlToken, R"({"route":"twilio",)" + to + "}");
+  EXPECT_EQ(no_route.status, 404u) << no_route.body;
+  EXPECT_EQ(launcher_->events("sip.inviting").size(), launcher_->events("call.placing").size())
+      << "no INVITE for a refused request";
 }
 
 TEST_F(SipLauncher, CallerVanishingWithoutByeIsEndedByTheRtpTimeout)

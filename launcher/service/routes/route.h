@@ -41,6 +41,24 @@ class Route {
   virtual void on_call_ended(const CallSnapshot &call) { (void) call; }
   /* Lines for the start banner of the embedded default (URLs to use, demo credentials). */
   virtual std::vector<std::string> banner() const { return {}; }
+  /* A call placed from the control API (POST /calls {"route": name(), "to": @to}): true and its
+   * *call_id (pending until answered), else the HTTP *status to answer and *error. Runs on the
+   * network thread: it starts the call and returns, never waits for the callee. */
+  virtual bool place_call(const std::string &to, std::string *call_id, guint *status, std::string *error)
+  {
+    (void) to;
+    (void) call_id;
+    *status = 400;
+    *error = "the " + name_ + " route does not place calls";
+    return false;
+  }
+  /* The route's name in the config ("twilio", "sip", …). */
+  const std::string &name() const { return name_; }
+
+ private:
+  friend std::vector<std::unique_ptr<Route>> make_routes(const Config &, CallManager &, Metrics &, HttpServer &,
+                                                         const RealtimeEndpoint &, const AgentEndpoint &);
+  std::string name_;
 };
 
 /* Every enabled route of the config, made but not installed (routes.cpp: one line per route). */

@@ -46,6 +46,7 @@ std::vector<std::unique_ptr<Route>> make_routes(const Config &config, CallManage
       continue;
     RouteContext context{config, it->second, calls, metrics, server, realtime, agent};
     routes.push_back(entry.factory(context));
+    routes.back()->name_ = entry.name;
   }
   return routes;
 }

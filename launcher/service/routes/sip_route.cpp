@@ -43,6 +43,7 @@ struct SipRoute::Leg {
   bool finished = false;             /* a final answer or BYE is out, or the dialog is gone */
   guint answer_timer = 0;
   std::string end_reason = "dialog terminated";
+  bool outbound = false;             /* we placed it (POST /calls): INVITE out, 200 in */
 };
 
 /* Sofia's side: the thread, the nua agent and every dialog. */
@@ -70,6 +71,8 @@ struct SipRoute::Stack {
   void refuse(nua_handle_t *nh, int status, const char *phrase, const std::string &why, const std::string &peer,
               const std::string &challenge = "");
   void answer(Leg *leg);
+  void invite(const std::string &call_id, const std::string &to);
+  void on_invite_response(Leg *leg, int status, const char *phrase, const sip_t *sip);
   void hang_up(const std::string &call_id, CallState state);
   void forget(Leg *leg);
 };
@@ -288,7 +291,11 @@ void SipRoute::Stack::on_event(nua_event_t event, int status, char const *phrase
       break;
     case nua_i_bye:
       if (leg)
-        leg->end_reason = "caller hung up";
+        leg->end_reason = leg->outbound ? "callee hung up" : "caller hung up";
+      break;
+    case nua_r_invite:
+      if (leg && leg->outbound)
+        self->on_invite_response(leg, status, phrase, sip);
       break;
     case nua_i_ack:
       if (leg)
@@ -298,7 +305,8 @@ void SipRoute::Stack::on_event(nua_event_t event, int status, char const *phrase
       int state = nua_callstate_init;
       tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
       if (leg && state == nua_callstate_terminated) {
-        if (status == 408 || (status >= 400 && !leg->finished && leg->answered && leg->end_reason == "dialog terminated"))
+        if (!leg->outbound &&
+            (status == 408 || (status >= 400 && !leg->finished && leg->answered && leg->end_reason == "dialog terminated")))
           leg->end_reason = "no ACK for our 200 OK";
         self->forget(leg);
       } else if (!leg && state == nua_callstate_terminated && nh) {
@@ -545,15 +553,131 @@ void SipRoute::Stack::hang_up(const std::string &call_id, CallState state)
     thread.cancel_timer(leg->answer_timer);
     leg->answer_timer = 0;
   }
-  leg->end_reason = "ended by the launcher";
+  if (!leg->outbound || leg->answered || state != CallState::Failed)
+    leg->end_reason = "ended by the launcher";
   if (leg->answered) {
     log_event(LogLevel::Info, "sip.bye", {{"call_id", call_id}});
     nua_bye(leg->nh, TAG_END());
+  } else if (leg->outbound) {
+    log_event(LogLevel::Info, "sip.cancel_sent", {{"call_id", call_id}});
+    nua_cancel(leg->nh, TAG_END());
   } else if (state == CallState::Failed) {
     nua_respond(leg->nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
   } else {
     nua_respond(leg->nh, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END());
   }
+}
+
+/* A call we place: an RTP port, our offer, INVITE. The call stays pending until the 200. */
+void SipRoute::Stack::invite(const std::string &call_id, const std::string &to)
+{
+  auto leg = std::make_unique<Leg>();
+  leg->outbound = true;
+  leg->call_id = call_id;
+  std::string port_error;
+  leg->socket = ports->acquire(&leg->rtp_port, &port_error);
+  if (!leg->socket) {
+    route->calls_.end(call_id, CallState::Failed, port_error);
+    return;
+  }
+  leg->sdp_id = ((guint64) g_random_int() << 16) | g_random_int_range(0, 65536);
+  leg->sdp_version = 1;
+  std::string offer = clawvoice::sip::make_sdp_offer({public_host, leg->rtp_port, leg->sdp_id, leg->sdp_version, false});
+  std::string from = "<sip:clawvoice@" + url_host(public_host) + ":" + std::to_string(port) + ">";
+  nua_handle_t *nh = nua_handle(nua, leg.get(), SIPTAG_TO_STR(to.c_str()), SIPTAG_FROM_STR(from.c_str()), TAG_END());
+  if (!nh) {
+    ports->release(leg->rtp_port);
+    g_object_unref(leg->socket);
+    route->calls_.end(call_id, CallState::Failed, "Sofia-SIP refused the address " + to);
+    return;
+  }
+  Leg *l = leg.release();
+  l->nh = nh;
+  legs[nh] = l;
+  by_call[call_id] = l;
+  route->calls_.set_param(call_id, "rtp_local_port", std::to_string(l->rtp_port));
+  nua_invite(nh, SIPTAG_CONTACT_STR(contact.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+             SIPTAG_PAYLOAD_STR(offer.c_str()), TAG_END());
+  log_event(LogLevel::Info, "sip.inviting", {{"call_id", call_id}, {"to", to}, {"rtp_port", (long long) l->rtp_port}});
+}
+
+/* The callee's answers to our INVITE (nua sends the ACK for a 2xx itself). */
+void SipRoute::Stack::on_invite_response(Leg *leg, int status, const char *phrase, const sip_t *sip)
+{
+  CallManager &calls = route->calls_;
+  if (status < 200) {
+    if (status == 180 || status == 183) {
+      calls.set_param(leg->call_id, "sip_state", "ringing");
+      log_event(LogLevel::Info, "sip.ringing", {{"call_id", leg->call_id}, {"status", status}});
+    }
+    return;
+  }
+  if (status >= 300) {
+    /* nua ends the dialog (nua_i_state terminated → forget()); the call failed with the answer. */
+    leg->finished = true;
+    leg->end_reason = "the callee answered " + std::to_string(status) + " " + (phrase ? phrase : "");
+    log_event(LogLevel::Warning, "sip.invite_refused", {{"call_id", leg->call_id}, {"status", status},
+        {"phrase", phrase ? phrase : ""}});
+    calls.end(leg->call_id, CallState::Failed, leg->end_reason);
+    return;
+  }
+  if (leg->answered || leg->finished)
+    return;   /* a retransmitted 200: nua has ACKed it again */
+  leg->answered = true;   /* the dialog is up: from here on it ends with our BYE */
+  std::string answer, why;
+  if (!sdp_body(sip, &answer) || !clawvoice::sip::read_sdp_answer(answer, &leg->media, &why)) {
+    if (why.empty())
+      why = "no SDP answer in the 200";
+    log_event(LogLevel::Warning, "sip.bad_answer", {{"call_id", leg->call_id}, {"why", why}});
+    calls.end(leg->call_id, CallState::Failed, "the callee's answer: " + why);
+    return;
+  }
+  calls.set_param(leg->call_id, "codec", clawvoice::sip::codec_name(leg->media.codec));
+  calls.set_param(leg->call_id, "rtp_remote", leg->media.remote_address + ":" + std::to_string(leg->media.remote_port));
+  calls.set_param(leg->call_id, "sip_call_id", sip->sip_call_id && sip->sip_call_id->i_id ? sip->sip_call_id->i_id : "");
+  calls.set_param(leg->call_id, "sip_state", "answered");
+  if (leg->media.on_hold) {
+    std::lock_guard<std::mutex> lock(route->lock_);
+    route->held_.insert(leg->call_id);
+  }
+  log_event(LogLevel::Info, "sip.answered", {{"call_id", leg->call_id}, {"codec", clawvoice::sip::codec_name(leg->media.codec)},
+      {"rtp_remote", leg->media.remote_address + ":" + std::to_string(leg->media.remote_port)}});
+  std::string error;
+  guint timeout = route->route_.sip_rtp_timeout_seconds;
+  if (calls.start_pipeline(leg->call_id, [leg, timeout](GstBin *pipeline, std::string *why) {
+        return leg->elements.prepare(pipeline, leg->socket, leg->media, timeout, why);
+      }, &error))
+    leg->elements.unmute();
+}
+
+bool SipRoute::place_call(const std::string &to, std::string *call_id, guint *status, std::string *error)
+{
+  if (!stack_) {
+    *status = 503;
+    *error = "the SIP stack is not running";
+    return false;
+  }
+  /* sip: URIs over UDP, the only transport we listen on (sips: would need TLS). */
+  su_home_t home[1] = {SU_HOME_INIT(home)};
+  url_t *url = url_make(home, to.c_str());
+  bool usable = url && url->url_type == url_sip && url->url_host && *url->url_host;
+  su_home_deinit(home);
+  if (!usable) {
+    *status = 400;
+    *error = "\"to\" must be a sip: URI with a host (sip:user@host[:port])";
+    return false;
+  }
+  std::string refusal;
+  std::string id = calls_.create(kRoute, to, {{"direction", "outbound"}, {"to", to}}, &refusal);
+  if (id.empty()) {
+    *status = 503;
+    *error = refusal == "busy" ? "busy: the concurrency limit is reached" : refusal;
+    return false;
+  }
+  Stack *stack = stack_.get();
+  stack->thread.invoke([stack, id, to]() { stack->invite(id, to); });
+  *call_id = id;
+  return true;
 }
 
 void SipRoute::on_call_ended(const CallSnapshot &call)

@@ -15,7 +15,11 @@
  * sends BYE); no RTP arrives for rtp_timeout_seconds (udpsrc's timeout message); the launcher ends it
  * (DELETE /calls/{id}, TTL, pipeline error) — then on_call_ended() sends our BYE, or a final error
  * response if the call was not answered yet. RFC 4733 digits from `dtmf` become `call.dtmf` logs and
- * the call's `last_dtmf` param, like Twilio's. */
+ * the call's `last_dtmf` param, like Twilio's.
+ *
+ * Calls we place (place_call(), from POST /calls): an RTP port, INVITE with our offer → 180 →
+ * 200 (nua ACKs) → the answer read → the pipeline plays; a final error fails the call with it;
+ * hanging up sends CANCEL while it rings, BYE after. */
 #pragma once
 
 #include <gst/gst.h>
@@ -45,6 +49,7 @@ class SipRoute : public Route {
   void on_call_message(const std::string &call_id, GstMessage *message) override;
   void on_call_ended(const CallSnapshot &call) override;
   std::vector<std::string> banner() const override;
+  bool place_call(const std::string &to, std::string *call_id, guint *status, std::string *error) override;
 
   struct Leg;
   struct Stack;

@@ -199,7 +199,8 @@ bool LauncherProcess::output_contains(const std::string &text) const
 }
 
 namespace {
-HttpAnswer request(const char *method, const std::string &url, const std::string &bearer)
+HttpAnswer request(const char *method, const std::string &url, const std::string &bearer,
+                   const std::string &json_body = "")
 {
   HttpAnswer answer;
   GMainContext *context = g_main_context_new();
@@ -209,6 +210,11 @@ HttpAnswer request(const char *method, const std::string &url, const std::string
   if (!bearer.empty())
     soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization",
                                  ("Bearer " + bearer).c_str());
+  if (!json_body.empty()) {
+    GBytes *bytes = g_bytes_new(json_body.data(), json_body.size());
+    soup_message_set_request_body_from_bytes(msg, "application/json", bytes);
+    g_bytes_unref(bytes);
+  }
   GError *error = nullptr;
   GBytes *body = soup_session_send_and_read(session, msg, nullptr, &error);
   if (error) {
@@ -241,6 +247,11 @@ HttpAnswer LauncherProcess::get(const std::string &path, const std::string &bear
 HttpAnswer LauncherProcess::del(const std::string &path, const std::string &bearer) const
 {
   return request("DELETE", url(path), bearer);
+}
+
+HttpAnswer LauncherProcess::post_json(const std::string &path, const std::string &bearer, const std::string &json) const
+{
+  return request("POST", url(path), bearer, json);
 }
 
 }  // namespace clawvoice::test::launcher

@@ -50,6 +50,7 @@ class LauncherProcess {
   /* HTTP with the control token as bearer (empty: none). */
   HttpAnswer get(const std::string &path, const std::string &bearer) const;
   HttpAnswer del(const std::string &path, const std::string &bearer) const;
+  HttpAnswer post_json(const std::string &path, const std::string &bearer, const std::string &json) const;
 
  private:
   void read_lines(int fd);
