@@ -148,6 +148,14 @@ bool RealtimeSimulator::Impl::listen(std::string *error)
   });
   webrtc = std::make_unique<SimWebRtcCalls>(webrtc_context(), context);
   calls.set_offer_handler([this](SoupServerMessage *msg) { webrtc->handle(msg); });
+  calls.set_webrtc_hangup([this](const std::string &call_id) -> std::string {
+    if (webrtc->hang_up(call_id))
+      return "hung_up";
+    for (const SimWebRtcCallRecord &r : webrtc->records())
+      if (r.call_id == call_id)
+        return "over";
+    return "";
+  });
   GInetAddress *inet = address_for(options.host);
   if (!inet) {
     *error = "not an IP address: " + options.host;
@@ -591,6 +599,11 @@ bool RealtimeSimulator::sip_caller_hangs_up(const std::string &call_id)
   bool ended = false;
   impl_->invoke([&] { ended = impl_->calls.caller_hangs_up(call_id); });
   return ended;
+}
+
+std::vector<SimWebRtcCallRecord> RealtimeSimulator::webrtc_calls() const
+{
+  return impl_->webrtc ? impl_->webrtc->records() : std::vector<SimWebRtcCallRecord>{};
 }
 
 std::vector<SimCallRecord> RealtimeSimulator::sip_calls() const

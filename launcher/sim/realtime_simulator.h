@@ -6,6 +6,7 @@
 
 #include "agent_options.h"
 #include "sim_calls.h"
+#include "sim_webrtc_calls.h"
 
 #include <cstdint>
 #include <functional>
@@ -133,6 +134,9 @@ class RealtimeSimulator {
   bool sip_call(const std::string &call_id, SimCallRecord *out) const;
   std::vector<SimClientSecret> client_secrets() const;
   std::vector<SimRestRecord> rest_requests() const;
+  /* The browsers' WebRTC calls (POST /v1/realtime/calls, sim_webrtc_calls.h), in order; one is
+   * hung up by POST /v1/realtime/calls/{rtc_…}/hangup like a SIP call. */
+  std::vector<SimWebRtcCallRecord> webrtc_calls() const;
 
  private:
   struct Impl;

@@ -174,6 +174,17 @@ void SimCalls::handle_calls(SoupServerMessage *msg, const std::string &path)
                 "Invalid URL (POST " + path + ")");
 
   SimCallRecord call;
+  if (!this->call(call_id, &call) && verb == "hangup" && webrtc_hangup_) {   /* a browser's WebRTC call? */
+    if (!record.body.empty())
+      return fail(msg, std::move(record), SOUP_STATUS_BAD_REQUEST, "invalid_request_error", "unknown_parameter",
+                  "This endpoint takes no request body.");
+    std::string result = webrtc_hangup_(call_id);
+    if (result == "hung_up")
+      return answer(msg, std::move(record), SOUP_STATUS_OK, "");
+    if (result == "over")
+      return fail(msg, std::move(record), SOUP_STATUS_BAD_REQUEST, "invalid_request_error", "call_not_active",
+                  "Call '" + call_id + "' is already ended.");
+  }
   if (!this->call(call_id, &call))
     return fail(msg, std::move(record), SOUP_STATUS_NOT_FOUND, "invalid_request_error", "call_not_found",
                 "Call '" + call_id + "' not found.", "call_id");

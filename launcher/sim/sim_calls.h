@@ -5,7 +5,7 @@
  *   POST /v1/realtime/calls/{id}/accept   GA session (RealtimeSessionCreateRequestGA) → 200
  *   POST /v1/realtime/calls/{id}/reject   optional {"status_code":N} (RealtimeCallRejectRequest) → 200
  *   POST /v1/realtime/calls/{id}/refer    {"target_uri":…} (RealtimeCallReferRequest) → 200
- *   POST /v1/realtime/calls/{id}/hangup   → 200
+ *   POST /v1/realtime/calls/{id}/hangup   → 200 (a SIP call, or a WebRTC call this simulator answered)
  *   POST /v1/realtime/client_secrets      RealtimeCreateClientSecretRequest → {value:"ek_…",expires_at,session}
  *
  * As strict as the rest of the simulator: the API key as bearer, JSON bodies validated against the
@@ -113,6 +113,12 @@ class SimCalls {
   /* Sim thread: who answers POST /v1/realtime/calls itself (the browser's WebRTC offer, see
    * sim_webrtc_calls.h); unset, it is 404. */
   void set_offer_handler(std::function<void(SoupServerMessage *msg)> handler) { offer_handler_ = std::move(handler); }
+  /* Sim thread: who hangs up a WebRTC call this simulator answered (POST …/rtc_…/hangup of a
+   * call that is not SIP): returns "hung_up", "over" (it has ended) or "" (no such call). */
+  void set_webrtc_hangup(std::function<std::string(const std::string &call_id)> hangup)
+  {
+    webrtc_hangup_ = std::move(hangup);
+  }
   /* Any thread: a minted, unexpired client secret (WebSocket and WebRTC take it as the key). */
   bool valid_client_secret(const std::string &key) const;
 
@@ -132,6 +138,7 @@ class SimCalls {
   std::string api_key_;
   std::function<void(const std::string &)> close_sideband_;
   std::function<void(SoupServerMessage *)> offer_handler_;
+  std::function<std::string(const std::string &)> webrtc_hangup_;
   SoupSession *webhooks_ = nullptr;      /* sim thread */
 
   mutable std::mutex lock_;

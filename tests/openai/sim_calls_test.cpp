@@ -273,3 +273,58 @@ TEST_F(SimCallsTest, CallerSpeaksOnTheCallAndTheSidebandCarriesTheToolCall)
   EXPECT_TRUE(ws.wait_closed(3000));
   EXPECT_EQ(sim_->sip_caller_says(call, question), 0) << "nobody hears a call that is over";
 }
+
+/* A browser's WebRTC call is hung up through the API like a SIP call (POST …/rtc_…/hangup). The
+ * offer is written by hand: the simulator answers it (webrtcbin), no peer ever connects. */
+TEST_F(SimCallsTest, WebRtcCallIsHungUpThroughTheApi)
+{
+  const std::string offer =
+      "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+      "a=msid-semantic: WMS\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\n"
+      "a=rtcp:9 IN IP4 0.0.0.0\r\na=ice-ufrag:sImU\r\na=ice-pwd:simulatortestpassword0123\r\n"
+      "a=ice-options:trickle\r\na=fingerprint:sha-256 "
+      "D2:FA:0E:C3:22:59:5E:14:95:69:92:3D:13:B4:84:24:2C:C2:A2:C0:3E:FD:34:8E:5E:EA:6F:AF:52:CE:E6:0F\r\n"
+      "a=setup:actpass\r\na=mid:0\r\na=sendrecv\r\na=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n"
+      "a=fmtp:111 minptime=10;useinbandfec=1\r\n";
+  HttpReply answered = http_request("POST", base_ + "/realtime/calls", "",
+                                    {{"Authorization", std::string("Bearer ") + kKey}, {"Content-Type", "application/sdp"}});
+  EXPECT_EQ(answered.status, 400u) << "an empty offer is refused: " << answered.body;
+
+  /* http_request sends a body as JSON: send the SDP with libsoup directly. */
+  SoupSession *session = soup_session_new_with_options("timeout", 10, "proxy-resolver", nullptr, nullptr);
+  SoupMessage *message = soup_message_new("POST", (base_ + "/realtime/calls").c_str());
+  soup_message_headers_replace(soup_message_get_request_headers(message), "Authorization",
+                               (std::string("Bearer ") + kKey).c_str());
+  GBytes *bytes = g_bytes_new(offer.data(), offer.size());
+  soup_message_set_request_body_from_bytes(message, "application/sdp", bytes);
+  g_bytes_unref(bytes);
+  GBytes *sdp = soup_session_send_and_read(session, message, nullptr, nullptr);
+  const guint status = soup_message_get_status(message);
+  const char *location = soup_message_headers_get_one(soup_message_get_response_headers(message), "Location");
+  std::string call = location ? std::string(location).substr(std::string(location).rfind('/') + 1) : "";
+  if (sdp)
+    g_bytes_unref(sdp);
+  g_object_unref(message);
+  g_object_unref(session);
+  ASSERT_EQ(status, 201u);
+  ASSERT_EQ(call.rfind("rtc_", 0), 0u) << (location ? location : "(no Location)");
+
+  EXPECT_EQ(post(openai::call_control_path(call, "hangup"), "", "sk-wrong").status, 401u);
+  EXPECT_EQ(post(openai::call_control_path(call, "refer"), openai::build_refer_body("tel:+14155550123")).status, 404u)
+      << "only SIP calls are referred";
+  HttpReply hung = post(openai::call_control_path(call, "hangup"), "");
+  EXPECT_EQ(hung.status, 200u) << hung.body;
+  ASSERT_TRUE(wait_until([&] {
+    for (const sim::SimWebRtcCallRecord &r : sim_->webrtc_calls())
+      if (r.call_id == call)
+        return r.state == "ended" || r.state == "failed";
+    return false;
+  }, 3000));
+  for (const sim::SimWebRtcCallRecord &r : sim_->webrtc_calls())
+    if (r.call_id == call)
+      EXPECT_EQ(r.end_reason, "hung up through the API");
+  HttpReply again = post(openai::call_control_path(call, "hangup"), "");
+  EXPECT_EQ(again.status, 400u);
+  EXPECT_EQ(error_code(again), "call_not_active");
+  EXPECT_EQ(post(openai::call_control_path("rtc_nosuchcall", "hangup"), "").status, 404u);
+}
