@@ -321,8 +321,9 @@ TEST_F(SimCallsTest, WebRtcCallIsHungUpThroughTheApi)
     return false;
   }, 3000));
   for (const sim::SimWebRtcCallRecord &r : sim_->webrtc_calls())
-    if (r.call_id == call)
+    if (r.call_id == call) {
       EXPECT_EQ(r.end_reason, "hung up through the API");
+    }
   HttpReply again = post(openai::call_control_path(call, "hangup"), "");
   EXPECT_EQ(again.status, 400u);
   EXPECT_EQ(error_code(again), "call_not_active");

@@ -564,15 +564,17 @@ TEST_F(SipLauncher, MalformedSipIsAnsweredOrDroppedAndNothingCrashes)
   send("INVITE sip:clawvoice@127.0.0.1 SIP/2.0\r\n" + via + "bad1\r\nFrom: <sip:x@127.0.0.1>;tag=1\r\n"
        "To: <sip:clawvoice@127.0.0.1>\r\nCSeq: banana INVITE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
   std::string reply = receive();
-  if (!reply.empty())
+  if (!reply.empty()) {
     EXPECT_EQ(reply.rfind("SIP/2.0 400", 0), 0u) << reply;
+  }
   /* A Content-Length larger than the datagram. */
   send("INVITE sip:clawvoice@127.0.0.1 SIP/2.0\r\n" + via + "bad2\r\nFrom: <sip:x@127.0.0.1>;tag=1\r\n"
        "To: <sip:clawvoice@127.0.0.1>\r\nCall-ID: bad2@test\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
        "Content-Type: application/sdp\r\nContent-Length: 5000\r\n\r\nv=0\r\n");
   reply = receive();
-  if (!reply.empty())
+  if (!reply.empty()) {
     EXPECT_EQ(reply.rfind("SIP/2.0 4", 0), 0u) << reply;
+  }
   /* Still serving: OPTIONS (what trunks probe with) gets 200. */
   send("OPTIONS sip:clawvoice@127.0.0.1 SIP/2.0\r\n" + via + "opt1\r\nFrom: <sip:x@127.0.0.1>;tag=1\r\n"
        "To: <sip:clawvoice@127.0.0.1>\r\nCall-ID: opt1@test\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"

@@ -113,8 +113,9 @@ TEST_F(FakeGatewayTest, UnauthorizedBodyIsExactlyTheGatewaysAndTheTokenIsMasked)
   ASSERT_EQ(records.size(), 2u);
   for (const auto &[name, value] : records[0].headers) {
     EXPECT_EQ(value.find("wrong-secret"), std::string::npos);
-    if (name == "Authorization")
+    if (name == "Authorization") {
       EXPECT_EQ(value, "Bearer ***");
+    }
   }
   EXPECT_EQ(records[0].error, "Unauthorized");
 }
@@ -279,8 +280,9 @@ TEST_F(FakeGatewayTest, HooksNeedTheirOwnTokenAndAMessage)
   EXPECT_EQ(hooks[2].message, "Booked.");
   EXPECT_EQ(hooks[2].session_key, "s");
   for (const auto &[name, value] : hooks[2].headers)
-    if (name == "x-openclaw-token")
+    if (name == "x-openclaw-token") {
       EXPECT_EQ(value, "***");
+    }
 }
 
 TEST_F(FakeGatewayTest, LockoutAnswers429WithRetryAfterUntilItEnds)
