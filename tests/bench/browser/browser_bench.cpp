@@ -175,11 +175,14 @@ Row run(sim::RealtimeSimulator &simulator, const test::browser::PeerAudio &audio
 {
   Row row;
   row.calls = n;
+  /* BROWSER_BENCH_LAUNCH=FILE: measure another pipeline for the browser route (A/B of a change). */
+  const char *launch = g_getenv("BROWSER_BENCH_LAUNCH");
+  const std::string launch_key = launch && *launch ? std::string(R"("launch": ")") + launch + R"(", )" : "";
   LauncherProcess launcher(std::string(R"({
     "server": { "listen": "127.0.0.1:0", "control_token": ")") + kControlToken + R"(" },
     "calls": { "max_concurrent": )" + std::to_string(n + 10) + R"(, "ttl_seconds": 600 },
     "realtime": { "backend": "openai", "url": ")" + simulator.url() + R"(", "api_key": ")" + kSimKey + R"(" },
-    "routes": { "browser": { "enabled": true, "ice_addresses": ["127.0.0.1"], "token_ttl_seconds": 60 } }
+    "routes": { "browser": { "enabled": true, )" + launch_key + R"("ice_addresses": ["127.0.0.1"], "token_ttl_seconds": 60 } }
   })");
   if (!launcher.started()) {
     *error = launcher.start_error();
