@@ -1,6 +1,7 @@
 #include "browser_peer.h"
 
 #include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
 #include <gst/rtp/gstrtpbuffer.h>
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
@@ -139,12 +140,8 @@ BrowserPeer::~BrowserPeer()
   }
   if (webrtc_)
     gst_object_unref(webrtc_);
-  if (src_) {
-    gst_pad_set_active(src_, FALSE);
+  if (src_)
     gst_object_unref(src_);
-  }
-  if (clock_)
-    gst_object_unref(clock_);
 }
 
 void BrowserPeer::set_error(const std::string &error)
@@ -270,10 +267,11 @@ void BrowserPeer::send_json(const std::string &type, JsonObject *payload)
 bool BrowserPeer::build_pipeline(std::string *error)
 {
   const std::string description =
-      "rtpopuspay name=pay pt=111 ! application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,encoding-params=(string)2"
+      "appsrc name=src is-live=true format=time do-timestamp=true caps=\"" + options_.audio->caps + "\""
+      " ! rtpopuspay pt=111 ! application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,encoding-params=(string)2"
       " ! webrtcbin name=webrtc bundle-policy=max-bundle latency=" + std::to_string(options_.jitter_latency_ms) +
       " rtpopusdepay name=depay ! opusdec plc=true"
-      " ! appsink name=sink sync=false async=false caps=audio/x-raw,format=S16LE,rate=48000,channels=1";
+      " ! appsink name=sink sync=false caps=audio/x-raw,format=S16LE,rate=48000,channels=1";
   GError *err = nullptr;
   pipeline_ = gst_parse_launch(description.c_str(), &err);
   if (!pipeline_) {
@@ -283,29 +281,7 @@ bool BrowserPeer::build_pipeline(std::string *error)
   }
   gst_object_ref_sink(pipeline_);
   webrtc_ = gst_bin_get_by_name(GST_BIN(pipeline_), "webrtc");
-  /* The caller's frames: our own source pad into the payloader, with the stream's sticky events
-   * (held on our pad until the first frame carries them downstream). */
-  GstElement *pay = gst_bin_get_by_name(GST_BIN(pipeline_), "pay");
-  GstPad *pay_sink = gst_element_get_static_pad(pay, "sink");
-  src_ = gst_pad_new("src", GST_PAD_SRC);
-  gst_object_ref_sink(src_);
-  gst_pad_set_active(src_, TRUE);
-  const bool linked = gst_pad_link(src_, pay_sink) == GST_PAD_LINK_OK;
-  gst_object_unref(pay_sink);
-  gst_object_unref(pay);
-  if (!linked) {
-    *error = "peer pipeline: cannot link the caller's source to the payloader";
-    return false;
-  }
-  gchar *stream_id = g_strdup_printf("browser-peer-%08x", g_random_int());
-  gst_pad_push_event(src_, gst_event_new_stream_start(stream_id));
-  g_free(stream_id);
-  GstCaps *caps = gst_caps_from_string(options_.audio->caps.c_str());
-  gst_pad_push_event(src_, gst_event_new_caps(caps));
-  gst_caps_unref(caps);
-  GstSegment segment;
-  gst_segment_init(&segment, GST_FORMAT_TIME);
-  gst_pad_push_event(src_, gst_event_new_segment(&segment));
+  src_ = gst_bin_get_by_name(GST_BIN(pipeline_), "src");
   GstElement *depay = gst_bin_get_by_name(GST_BIN(pipeline_), "depay");
   GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline_), "sink");
 
@@ -394,7 +370,6 @@ bool BrowserPeer::build_pipeline(std::string *error)
     *error = "peer pipeline does not start";
     return false;
   }
-  clock_ = gst_pipeline_get_clock(GST_PIPELINE(pipeline_));
   return true;
 }
 
@@ -490,7 +465,7 @@ bool BrowserPeer::push_next_frame()
 {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!live_ || !src_ || !clock_)
+    if (!live_ || !src_)
       return false;
     report_.sent_us.push_back(g_get_monotonic_time());
   }
@@ -498,11 +473,8 @@ bool BrowserPeer::push_next_frame()
   GBytes *frame = next_frame_ < audio.question.size() ? audio.question[next_frame_] : audio.silence;
   next_frame_++;
   GstBuffer *buffer = gst_buffer_new_wrapped_bytes(frame);
-  /* Stamped with the running time now, as appsrc's do-timestamp did. */
-  const GstClockTime now = gst_clock_get_time(clock_), base = gst_element_get_base_time(pipeline_);
-  GST_BUFFER_PTS(buffer) = now > base ? now - base : 0;
   GST_BUFFER_DURATION(buffer) = 20 * GST_MSECOND;
-  gst_pad_push(src_, buffer);   /* the payloader, webrtcbin, SRTP and the socket, on this thread */
+  gst_app_src_push_buffer(GST_APP_SRC(src_), buffer);
   return true;
 }
 

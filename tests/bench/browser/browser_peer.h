@@ -5,9 +5,7 @@
  *   as Chromium offers it) → answer → trickle ICE both ways → `state live` → speaks → hears
  *
  * Speech goes out as pre-encoded 20 ms Opus frames (PeerAudio: encoded once, shared by every peer)
- * pushed by the caller's own clock (push_next_frame) straight into the payloader from that thread
- * (no appsrc: its streaming thread per peer cost 40 × 50 wake-ups a second, as much CPU as the
- * sending itself, on the machine the launcher is measured on); nothing is sent before the launcher says
+ * pushed by the caller's own clock (push_next_frame); nothing is sent before the launcher says
  * `live`, so every frame sent can reach the voice model (the benchmark's inbound delay counts on
  * it). What comes back is recorded per RTP packet (arrival, RTP timestamp, sequence number) and per
  * decoded 20 ms frame (arrival, peak) for the benchmark's figures.
@@ -123,8 +121,7 @@ class BrowserPeer : public std::enable_shared_from_this<BrowserPeer> {
   std::string token_;
   GstElement *pipeline_ = nullptr;
   GstElement *webrtc_ = nullptr;
-  GstPad *src_ = nullptr;            /* ours, linked to the payloader: push_next_frame pushes here */
-  GstClock *clock_ = nullptr;        /* the pipeline's, for the frames' timestamps (running time) */
+  GstElement *src_ = nullptr;
   size_t next_frame_ = 0;
 
   mutable std::mutex mutex_;
