@@ -2,164 +2,39 @@
  * as the backends. Every way in is on and tryable with the credentials its banner prints: the
  * page's "Direct to OpenAI" mode (/api/token, /api/send, /ws with the control token), the SIP
  * webhook (a made-up whsec_), the OpenAI-compatible endpoint (a made-up API key), and the demo's
- * own path (the Twilio webhook, the voice page). The launcher is a child process, stopped by pid. */
+ * own path (the Twilio webhook, the voice page). The launcher is a child process (LauncherProcess
+ * with no config), stopped by pid. */
 #include <gtest/gtest.h>
 
 #include "common/json.h"
 #include "http_helpers.h"
+#include "launcher_process.h"
 #include "openai/call_control.h"
 #include "openai/webhook_signature.h"
 #include "twilio/signature.h"
 
 #include <glib.h>
 #include <libsoup/soup.h>
-#include <signal.h>
-#include <sys/wait.h>
 
-#include <condition_variable>
-#include <mutex>
 #include <regex>
-#include <thread>
 
 using namespace clawvoice;
 using namespace clawvoice::openai::test;
+using clawvoice::test::launcher::LauncherProcess;
 
 namespace {
 
-/* The launcher without a config, on a free port (`--listen 127.0.0.1:0`, read back from the
- * launcher.started line); every line it prints is kept. */
-class DefaultLauncher {
- public:
-  DefaultLauncher()
-  {
-    const char *argv[] = {CLAWVOICE_LAUNCHER_BIN, "--listen", "127.0.0.1:0", nullptr};
-    gchar **envp = g_environ_setenv(g_get_environ(), "GST_REGISTRY_FORK", "no", TRUE);
-    int out_fd = -1, err_fd = -1;
-    GError *error = nullptr;
-    bool spawned = g_spawn_async_with_pipes(nullptr, const_cast<gchar **>(argv), envp, G_SPAWN_DO_NOT_REAP_CHILD,
-                                            nullptr, nullptr, &pid_, nullptr, &out_fd, &err_fd, &error);
-    g_strfreev(envp);
-    if (!spawned) {
-      error_ = error->message;
-      g_error_free(error);
-      return;
-    }
-    readers_.emplace_back([this, out_fd] { read_lines(out_fd); });
-    readers_.emplace_back([this, err_fd] { read_lines(err_fd); });
-    std::unique_lock<std::mutex> lock(mutex_);
-    /* The banner comes after launcher.started: wait for its last line (the blank one). */
-    changed_.wait_for(lock, std::chrono::seconds(20), [&] { return port_from_lines() && banner_done(); });
-    if (!port_)
-      error_ = "the launcher did not start";
+/* The first capture of @pattern in any line the launcher printed ("" when none matches). */
+std::string find_printed(const LauncherProcess &launcher, const std::string &pattern)
+{
+  std::regex re(pattern);
+  for (const std::string &line : launcher.lines()) {
+    std::smatch m;
+    if (std::regex_search(line, m, re) && m.size() > 1)
+      return m[1];
   }
-  ~DefaultLauncher()
-  {
-    stop();
-    for (auto &t : readers_)
-      t.join();
-  }
-
-  int stop()
-  {
-    if (pid_ <= 0)
-      return -1;
-    kill(pid_, SIGTERM);
-    int status = 0;
-    pid_t reaped = 0;
-    for (int i = 0; i < 200 && (reaped = waitpid(pid_, &status, WNOHANG)) == 0; i++)
-      g_usleep(50 * 1000);
-    if (reaped == 0) {   /* no exit within 10 s */
-      kill(pid_, SIGKILL);
-      waitpid(pid_, &status, 0);
-      status = -1;
-    }
-    g_spawn_close_pid(pid_);
-    pid_ = 0;
-    return status;
-  }
-
-  bool started() const { return port_ != 0; }
-  const std::string &error() const { return error_; }
-  std::string url(const std::string &path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
-  std::vector<std::string> lines() const
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return lines_;
-  }
-  /* The first capture of @pattern in any line ("" when none matches). */
-  std::string find(const std::string &pattern) const
-  {
-    std::regex re(pattern);
-    for (const std::string &line : lines()) {
-      std::smatch m;
-      if (std::regex_search(line, m, re) && m.size() > 1)
-        return m[1];
-    }
-    return "";
-  }
-  bool logged(const std::string &event) const
-  {
-    for (const std::string &line : lines())
-      if (line.find("\"event\":\"" + event + "\"") != std::string::npos)
-        return true;
-    return false;
-  }
-
- private:
-  bool port_from_lines()
-  {
-    for (const std::string &line : lines_) {
-      if (line.find("\"event\":\"launcher.started\"") == std::string::npos)
-        continue;
-      json::ObjectPtr o = json::parse_object(line);
-      std::string listen = o ? json::get_string(o.get(), "listen") : "";
-      size_t colon = listen.rfind(':');
-      if (colon != std::string::npos)
-        port_ = (guint) g_ascii_strtoull(listen.c_str() + colon + 1, nullptr, 10);
-    }
-    return port_ != 0 || readers_done_ == 2;
-  }
-  bool banner_done() const
-  {
-    for (const std::string &line : lines_)
-      if (line.find("OpenAI-compatible:") != std::string::npos)
-        return true;
-    return readers_done_ == 2;
-  }
-  void read_lines(int fd)
-  {
-    FILE *stream = fdopen(fd, "r");
-    char *line = nullptr;
-    size_t cap = 0;
-    ssize_t len;
-    while ((len = getline(&line, &cap, stream)) >= 0) {
-      std::string text(line, len);
-      while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
-        text.pop_back();
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        lines_.push_back(std::move(text));
-      }
-      changed_.notify_all();
-    }
-    free(line);
-    fclose(stream);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      readers_done_++;
-    }
-    changed_.notify_all();
-  }
-
-  GPid pid_ = 0;
-  guint port_ = 0;
-  std::string error_;
-  int readers_done_ = 0;
-  std::vector<std::thread> readers_;
-  mutable std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<std::string> lines_;
-};
+  return "";
+}
 
 /* A form POST (Twilio's webhooks), with extra headers. */
 HttpReply post_form(const std::string &url, const twilio::Params &params, const Headers &headers)
@@ -198,13 +73,15 @@ HttpReply post_form(const std::string &url, const twilio::Params &params, const 
 
 TEST(EmbeddedDefault, EveryWayInIsOnWithThePrintedDemoCredentials)
 {
-  DefaultLauncher launcher;
-  ASSERT_TRUE(launcher.started()) << launcher.error();
-  const std::string control = launcher.find(R"(Authorization: Bearer ([0-9a-f]{32}))");
-  const std::string direct_token = launcher.find(R"(Direct to OpenAI: \S+/#token=([0-9a-f]{32}))");
-  const std::string whsec = launcher.find(R"(demo signing secret: (whsec_[A-Za-z0-9+/=]+))");
-  const std::string compat_key = launcher.find(R"(demo API key: ([0-9a-f]{32}))");
-  const std::string twilio_token = launcher.find(R"(demo auth token: ([0-9a-f]{32}))");
+  LauncherProcess launcher("");   /* no --config */
+  ASSERT_TRUE(launcher.started()) << launcher.start_error();
+  /* The banner comes after launcher.started; its last line names the compat endpoint. */
+  ASSERT_TRUE(launcher.wait_for_output("OpenAI-compatible:", 5000));
+  const std::string control = find_printed(launcher, R"(Authorization: Bearer ([0-9a-f]{32}))");
+  const std::string direct_token = find_printed(launcher, R"(Direct to OpenAI: \S+/#token=([0-9a-f]{32}))");
+  const std::string whsec = find_printed(launcher, R"(demo signing secret: (whsec_[A-Za-z0-9+/=]+))");
+  const std::string compat_key = find_printed(launcher, R"(demo API key: ([0-9a-f]{32}))");
+  const std::string twilio_token = find_printed(launcher, R"(demo auth token: ([0-9a-f]{32}))");
   ASSERT_FALSE(control.empty());
   EXPECT_EQ(direct_token, control) << "the direct mode takes the control token";
   ASSERT_FALSE(whsec.empty());
@@ -265,7 +142,7 @@ TEST(EmbeddedDefault, EveryWayInIsOnWithThePrintedDemoCredentials)
   EXPECT_EQ(http_request("POST", launcher.url("/openai/webhook"), body,
                          webhook_headers(openai::generate_webhook_secret())).status, 401u);
   EXPECT_EQ(http_request("POST", launcher.url("/openai/webhook"), body, webhook_headers(whsec)).status, 200u);
-  EXPECT_TRUE(wait_until([&] { return launcher.logged("openai.call_incoming"); }, 5000));
+  EXPECT_TRUE(wait_until([&] { return !launcher.events("openai.call_incoming").empty(); }, 5000));
 
   /* The demo's own path: the Twilio webhook signed with the printed auth token, and the page. */
   const twilio::Params params = {{"CallSid", "CA0123456789abcdef0123456789abcdef"}, {"From", "+15005550006"},

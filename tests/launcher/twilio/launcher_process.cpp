@@ -34,32 +34,44 @@ std::string json_string(const std::string &json, const char *key)
   return out;
 }
 
-LauncherProcess::LauncherProcess(const std::string &config_json)
+bool LauncherProcess::write_config(const std::string &config_json, std::string *path)
 {
   GError *error = nullptr;
   gchar *dir = g_dir_make_tmp("clawvoice-launcher-test-XXXXXX", &error);
   if (!dir) {
     start_error_ = error->message;
     g_error_free(error);
-    return;
+    return false;
   }
   dir_ = dir;
   g_free(dir);
-  const std::string config_path = dir_ + "/config.jsonc";
-  if (!g_file_set_contents(config_path.c_str(), config_json.c_str(), -1, &error)) {
+  *path = dir_ + "/config.jsonc";
+  if (!g_file_set_contents(path->c_str(), config_json.c_str(), -1, &error)) {
     start_error_ = error->message;
     g_error_free(error);
-    return;
+    return false;
   }
+  return true;
+}
 
+LauncherProcess::LauncherProcess(const std::string &config_json)
+{
+  GError *error = nullptr;
   const std::string binary = launcher_binary();
-  const char *argv[] = {binary.c_str(), "--config", config_path.c_str(), "--listen", "127.0.0.1:0",
-                        nullptr};
+  std::vector<const char *> argv = {binary.c_str(), "--listen", "127.0.0.1:0"};
+  std::string config_path;
+  if (!config_json.empty() && !write_config(config_json, &config_path))
+    return;
+  if (!config_path.empty()) {
+    argv.push_back("--config");
+    argv.push_back(config_path.c_str());
+  }
+  argv.push_back(nullptr);
   int out_fd = -1, err_fd = -1;
   /* The launcher must not find plugins elsewhere: it registers its own statically. */
   gchar **envp = g_get_environ();
   envp = g_environ_setenv(envp, "GST_REGISTRY_FORK", "no", TRUE);
-  if (!g_spawn_async_with_pipes(nullptr, const_cast<gchar **>(argv), envp, G_SPAWN_DO_NOT_REAP_CHILD,
+  if (!g_spawn_async_with_pipes(nullptr, const_cast<gchar **>(argv.data()), envp, G_SPAWN_DO_NOT_REAP_CHILD,
                                 nullptr, nullptr, &pid_, nullptr, &out_fd, &err_fd, &error)) {
     start_error_ = std::string("cannot start ") + binary + ": " + error->message;
     g_error_free(error);
@@ -187,6 +199,17 @@ bool LauncherProcess::wait_for_event(const std::string &event, guint timeout_ms,
       if (line.find(event) != std::string::npos && json_string(line, "event") == event)
         n++;
     return n >= count;
+  });
+}
+
+bool LauncherProcess::wait_for_output(const std::string &text, guint timeout_ms) const
+{
+  std::unique_lock<std::mutex> lock(mutex_);
+  return changed_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&]() {
+    for (const auto &line : lines_)
+      if (line.find(text) != std::string::npos)
+        return true;
+    return false;
   });
 }
 

@@ -26,7 +26,7 @@ struct HttpAnswer {
 
 class LauncherProcess {
  public:
-  /* @config_json: the config file's text (JSONC). */
+  /* @config_json: the config file's text (JSONC); empty: no --config, the embedded default. */
   explicit LauncherProcess(const std::string &config_json);
   ~LauncherProcess();   /* stop() */
 
@@ -46,6 +46,8 @@ class LauncherProcess {
   std::vector<std::string> events(const std::string &event) const;
   bool wait_for_event(const std::string &event, guint timeout_ms, size_t count = 1) const;
   bool output_contains(const std::string &text) const;
+  /* Waits until a line contains @text (the start banner comes after launcher.started). */
+  bool wait_for_output(const std::string &text, guint timeout_ms) const;
 
   /* HTTP with the control token as bearer (empty: none). */
   HttpAnswer get(const std::string &path, const std::string &bearer) const;
@@ -53,6 +55,7 @@ class LauncherProcess {
   HttpAnswer post_json(const std::string &path, const std::string &bearer, const std::string &json) const;
 
  private:
+  bool write_config(const std::string &config_json, std::string *path);
   void read_lines(int fd);
 
   std::string dir_;
