@@ -385,7 +385,6 @@ static void gst_realtime_sink_stop(GstRealtimeSink *self)
 static void finish_caller_turn(GstRealtimeSink *self)
 {
   Private *p = self->priv;
-  bool respond = false;
   {
     std::lock_guard<std::mutex> lock(p->lock);
     gint64 now = g_get_monotonic_time();
@@ -398,7 +397,7 @@ static void finish_caller_turn(GstRealtimeSink *self)
       if (p->uncommitted_ms >= 100) {
         p->client->send(realtime::build_input_audio_commit("cv_commit"));
         p->uncommitted_ms = 0;
-        respond = true;
+        request_response_locked(p);
       }
     } else {
       /* VAD: the caller's turn ends when the server hears silence, so give it silence. */
@@ -413,8 +412,6 @@ static void finish_caller_turn(GstRealtimeSink *self)
      * the turn state we hold (speech, pending response) is final for the end of stream. */
     p->eos_barrier = p->client->request_barrier();
   }
-  if (respond)
-    request_response(self);
 }
 
 static GstFlowReturn gst_realtime_sink_chain(GstPad *pad, GstObject *parent, GstBuffer *buffer)

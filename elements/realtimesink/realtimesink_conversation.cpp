@@ -201,6 +201,7 @@ void on_response_done(GstRealtimeSink *self, JsonObject *event)
     if (p->response_create_pending) {
       p->response_create_pending = false;
       create_now = true;
+      request_response_locked(p);   /* under this lock: never a moment with nothing pending */
     }
   }
   post_turn(self, "response-done", "", response_id, status);
@@ -210,9 +211,7 @@ void on_response_done(GstRealtimeSink *self, JsonObject *event)
       "output-audio-tokens", G_TYPE_INT64, usage.output_audio_tokens,
       "cached-tokens", G_TYPE_INT64, usage.input_cached_tokens,
       "cost", G_TYPE_DOUBLE, cost, "total-cost", G_TYPE_DOUBLE, total, nullptr));
-  if (create_now)
-    request_response(self);
-  else
+  if (!create_now)
     flush_injects(self);
 }
 
@@ -249,10 +248,8 @@ void on_error(GstRealtimeSink *self, JsonObject *event)
 
 }  // namespace
 
-void request_response(GstRealtimeSink *self)
+void request_response_locked(Private *p)
 {
-  Private *p = get_private(self);
-  std::lock_guard<std::mutex> lock(p->lock);
   if (!p->client)
     return;
   if (p->response_active || p->response_requested) {
@@ -264,11 +261,18 @@ void request_response(GstRealtimeSink *self)
   p->client->send(realtime::build_response_create("", "cv_response"));
 }
 
+void request_response(GstRealtimeSink *self)
+{
+  Private *p = get_private(self);
+  std::lock_guard<std::mutex> lock(p->lock);
+  request_response_locked(p);
+}
+
 void flush_injects(GstRealtimeSink *self)
 {
   Private *p = get_private(self);
-  bool respond = false;
   {
+    bool respond = false;
     std::lock_guard<std::mutex> lock(p->lock);
     if (!p->client)
       return;
@@ -282,9 +286,11 @@ void flush_injects(GstRealtimeSink *self)
       respond = respond || inject.respond;
       p->pending_injects.pop_front();
     }
+    /* Under the same lock as the pop: no moment where the injects are gone and no response asked
+     * (the end-of-stream check would take the conversation for finished). */
+    if (respond)
+      request_response_locked(p);
   }
-  if (respond)
-    request_response(self);
 }
 
 void handle_tool_result(GstRealtimeSink *self, const std::string &call_id, const std::string &output,
@@ -301,11 +307,13 @@ void handle_tool_result(GstRealtimeSink *self, const std::string &call_id, const
     }
     p->outstanding_calls.erase(call_id);
     p->client->send(realtime::build_function_call_output(call_id, output, "cv_tool_output"));
+    /* Asked under the lock that took the call off the outstanding list, so the end-of-stream
+     * check never sees neither a call nor a response pending. */
+    if (respond)
+      request_response_locked(p);
   }
   post_message(self, gst_structure_new(CLAWVOICE_MESSAGE_TOOL_RESULT, "call-id", G_TYPE_STRING, call_id.c_str(),
       "output", G_TYPE_STRING, output.c_str(), "error", G_TYPE_BOOLEAN, is_error, nullptr));
-  if (respond)
-    request_response(self);
 }
 
 void handle_server_event(GstRealtimeSink *self, ServerEvent &event)

@@ -114,6 +114,9 @@ struct Private {
 void handle_server_event(GstRealtimeSink *self, realtime::ServerEvent &event);
 /* Asks for a response now, or as soon as the one in progress is done. Takes the lock itself. */
 void request_response(GstRealtimeSink *self);
+/* The same with p->lock held: for a caller that has just taken work off a pending list, so that
+ * the end-of-stream check never sees a moment with nothing pending and no response asked. */
+void request_response_locked(Private *p);
 /* Sends queued injections when the conversation allows it. Takes the lock itself. */
 void flush_injects(GstRealtimeSink *self);
 /* A tool result came back from an executor (any thread). */
