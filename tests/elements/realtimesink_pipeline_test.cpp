@@ -239,9 +239,11 @@ TEST_F(RealtimeSinkPipeline, BargeInTruncatesAtWhatTheListenerHeard)
   };
   auto simulator = start_simulator(options);
   ASSERT_TRUE(simulator);
-  /* The caller speaks at real time (sync=true): the question, 2 s of silence, then an interruption
-   * that lands while the long reply is playing on a clock-synchronised sink. */
-  Pipeline p(pcm_input("question_then_interrupt.wav") + sink(*simulator, "sync=true") +
+  /* The caller speaks at real time: the question, 2 s of silence, then an interruption that lands
+   * while the long reply is playing on a clock-synchronised sink. identity paces from the start
+   * (realtimesink's own sync=true only once PLAYING: on a loaded machine the whole file could pass
+   * before that, question and interruption at once, and there would be nothing to barge in on). */
+  Pipeline p(pcm_input("question_then_interrupt.wav") + "identity sync=true ! " + sink(*simulator) +
              " ! fakesink name=out sync=true");
   Collector out;
   out.attach(p.by_name("out"));
