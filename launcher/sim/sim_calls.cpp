@@ -7,6 +7,7 @@
 #include "realtime/schema_validator.h"
 #include "session_config.h"
 #include "sim_events.h"
+#include "sim_http.h"
 
 #include <cstring>
 
@@ -90,15 +91,6 @@ static std::string body_of(SoupServerMessage *msg)
   std::string out(data ? data : "", size);
   g_bytes_unref(bytes);
   return out;
-}
-
-static std::string bearer_of(SoupServerMessage *msg)
-{
-  const char *auth = soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization");
-  if (!auth || g_ascii_strncasecmp(auth, "Bearer ", 7) != 0)
-    return "";
-  g_autofree char *key = g_strstrip(g_strdup(auth + 7));
-  return key;
 }
 
 /* The checks every endpoint shares: POST, the API key (never an ephemeral one: those are for the

@@ -2,6 +2,7 @@
 
 #include "common/json.h"
 #include "openai/random_token.h"
+#include "sim_http.h"
 #include "webrtc/sdp_offer.h"
 
 #include <cstring>
@@ -43,15 +44,6 @@ void SimWebRtcCalls::fail(SoupServerMessage *msg, unsigned status, const std::st
   allow_cross_origin(msg);
   soup_server_message_set_status(msg, status, nullptr);
   soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, text.data(), text.size());
-}
-
-static std::string bearer_of(SoupServerMessage *msg)
-{
-  const char *auth = soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization");
-  if (!auth || g_ascii_strncasecmp(auth, "Bearer ", 7) != 0)
-    return "";
-  g_autofree char *key = g_strstrip(g_strdup(auth + 7));
-  return key;
 }
 
 /* The sdp and session parts of a multipart/form-data request. */
