@@ -38,22 +38,6 @@ bool have_sipp()
   return path != nullptr;
 }
 
-/* A free UDP port for sipp's own signalling / media (sipp cannot bind port 0 and tell us). */
-guint16 free_udp_port()
-{
-  GSocket *s = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, nullptr);
-  GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-  GSocketAddress *a = g_inet_socket_address_new(lo, 0);
-  g_socket_bind(s, a, FALSE, nullptr);
-  GSocketAddress *bound = g_socket_get_local_address(s, nullptr);
-  guint16 port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
-  g_object_unref(bound);
-  g_object_unref(a);
-  g_object_unref(lo);
-  g_object_unref(s);
-  return port;
-}
-
 /* One sipp process. */
 class Sipp {
  public:

@@ -52,6 +52,7 @@ using clawvoice::bench::load_average;
 using clawvoice::bench::prometheus_value;
 using clawvoice::bench::sample_process;
 using clawvoice::test::launcher::LauncherProcess;
+using clawvoice::test::launcher::free_udp_port;
 using clawvoice::test::launcher::json_string;
 using clawvoice::test::twilio_emu::Percentiles;
 using clawvoice::test::twilio_emu::percentiles;
@@ -94,21 +95,6 @@ double runqueue_wait_s(GPid pid)
   }
   g_dir_close(tasks);
   return ns / 1e9;
-}
-
-guint16 free_udp_port()
-{
-  GSocket *s = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, nullptr);
-  GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-  GSocketAddress *a = g_inet_socket_address_new(lo, 0);
-  g_socket_bind(s, a, FALSE, nullptr);
-  GSocketAddress *bound = g_socket_get_local_address(s, nullptr);
-  guint16 port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
-  g_object_unref(bound);
-  g_object_unref(a);
-  g_object_unref(lo);
-  g_object_unref(s);
-  return port;
 }
 
 /* A log line's numeric member @key (json_string() reads strings only); 0 if absent. */

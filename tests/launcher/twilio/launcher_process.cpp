@@ -19,6 +19,21 @@ std::string data_path(const std::string &name)
   return std::string(CLAWVOICE_TEST_DATA_DIR) + "/" + name;
 }
 
+guint16 free_udp_port()
+{
+  GSocket *s = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, nullptr);
+  GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *a = g_inet_socket_address_new(lo, 0);
+  g_socket_bind(s, a, FALSE, nullptr);
+  GSocketAddress *bound = g_socket_get_local_address(s, nullptr);
+  guint16 port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+  g_object_unref(bound);
+  g_object_unref(a);
+  g_object_unref(lo);
+  g_object_unref(s);
+  return port;
+}
+
 std::string json_string(const std::string &json, const char *key)
 {
   JsonParser *parser = json_parser_new();

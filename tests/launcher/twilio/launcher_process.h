@@ -78,6 +78,9 @@ std::string launcher_binary();
 std::string data_path(const std::string &name);
 
 /* The JSON object text's string member @key ("" if absent), for log lines and small answers. */
+/* A UDP port on 127.0.0.1 that was free a moment ago (bound, read back, released): for peers such
+ * as sipp that cannot bind port 0 and say which port they got. */
+guint16 free_udp_port();
 std::string json_string(const std::string &json, const char *key);
 
 }  // namespace clawvoice::test::launcher
