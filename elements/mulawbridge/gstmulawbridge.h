@@ -6,9 +6,11 @@
  *
  * HOW A LAUNCHER HANDS OVER A CALL (the `connection` property)
  *
- *   1. Its SoupServer runs on the shared network thread (clawvoice::net::NetThread::acquire()->
- *      context()), so the accepted SoupWebsocketConnection lives there. It reads `connected` and
- *      `start` itself and checks the token in start.customParameters.
+ *   1. The accepted SoupWebsocketConnection lives on a clawvoice network thread: either the
+ *      shared one (a SoupServer on clawvoice::net::NetThread::acquire()->context()), or one the
+ *      connection was marked with (net::NetThread::mark(): the launcher makes each media stream on
+ *      a pool thread); the element uses the connection from that thread. The launcher reads
+ *      `connected` and `start` itself and checks the token in start.customParameters.
  *   2. It builds the pipeline and, in the same network-thread callback that read `start` (so that no
  *      further message is dispatched to it in between), disconnects its own "message" handler and sets
  *      on the mulawbridge `start-message` (the raw text of `start`) and `connection`. Setting

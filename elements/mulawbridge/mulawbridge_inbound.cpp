@@ -318,17 +318,36 @@ void on_closed(GstMulawBridge *self, gushort code, const std::string &reason)
     post_eos_once(self);
 }
 
+/* In push-from-network-thread mode the src pad has no task: what a message queued goes out now. */
+void push_if_no_task(GstMulawBridge *self)
+{
+  Private *p = get_private(self);
+  bool here;
+  {
+    std::lock_guard<std::mutex> lock(p->lock);
+    here = p->push_from_network && p->playing;
+  }
+  if (here)
+    push_caller_audio_here(self);
+}
+
 }  // namespace
 
 StreamSocketCallbacks make_socket_callbacks(GstMulawBridge *self)
 {
   StreamSocketCallbacks callbacks;
-  callbacks.on_text = [self](std::string text) { on_text(self, std::move(text)); };
+  callbacks.on_text = [self](std::string text) {
+    on_text(self, std::move(text));
+    push_if_no_task(self);
+  };
   callbacks.on_binary = [self]() {
     protocol_warning(self, "binary", "Twilio sent a binary frame; Media Streams carry text frames only.",
         "binary WebSocket frame");
   };
-  callbacks.on_closed = [self](gushort code, std::string reason) { on_closed(self, code, reason); };
+  callbacks.on_closed = [self](gushort code, std::string reason) {
+    on_closed(self, code, reason);
+    push_if_no_task(self);
+  };
   callbacks.on_accepted = [self](std::string peer) { GST_INFO_OBJECT(self, "stream connected from %s", peer.c_str()); };
   callbacks.on_refused = [self](std::string peer) {
     GST_WARNING_OBJECT(self, "refused a second stream from %s: this element takes one", peer.c_str());

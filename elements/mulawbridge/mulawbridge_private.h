@@ -49,6 +49,7 @@ struct Private {
   guint lead_ms = 160;
   guint mark_interval = kDefaultMarkInterval;
   bool post_marks = false;
+  bool push_from_network = false;      /* push the caller's audio from the network thread (no src task) */
 
   std::shared_ptr<net::NetThread> net;
   std::shared_ptr<StreamSocket> socket;
@@ -68,6 +69,7 @@ struct Private {
   bool src_started = false;            /* stream-start, caps, segment pushed */
   bool src_eos = false;                /* push EOS once the queue is empty */
   bool src_eos_sent = false;
+  bool src_halted = false;             /* downstream stopped the src stream: push no more */
   GstClockTime next_in_pts = GST_CLOCK_TIME_NONE;
   bool in_discont = true;
   GstClockTime max_chunk = kFrame;     /* largest payload seen: our live latency */
@@ -124,6 +126,9 @@ bool current_running_time(GstMulawBridge *self, GstClockTime *running_time);
 StreamSocketCallbacks make_socket_callbacks(GstMulawBridge *self);
 /* Applies the `start-message` property; false (after posting an error) if it is not a valid start. */
 bool apply_start_message(GstMulawBridge *self, const std::string &text);
+/* In push-from-network-thread mode: pushes whatever the src pad has queued (audio, then EOS at the
+ * end), on the calling thread, the network thread's (lock NOT held). */
+void push_caller_audio_here(GstMulawBridge *self);
 /* Posts EOS once (called with the lock NOT held). */
 void post_eos_once(GstMulawBridge *self);
 

@@ -43,20 +43,29 @@ std::shared_ptr<NetThread> NetThread::acquire()
   std::lock_guard<std::mutex> lock(g_instance_lock);
   std::shared_ptr<NetThread> thread = g_instance.lock();
   if (!thread) {
-    thread.reset(new NetThread("clawvoice-net"));
+    thread.reset(new NetThread("clawvoice-net", false));
     g_instance = thread;
   }
   return thread;
 }
 
+namespace {
+thread_local NetThread *t_current_pooled = nullptr;   /* set on a pool thread, for its whole life */
+}
+
 std::shared_ptr<NetThread> NetThread::acquire_pooled()
 {
+  if (t_current_pooled) {
+    std::shared_ptr<NetThread> self = t_current_pooled->weak_from_this().lock();
+    if (self)   /* (null only while the thread is being released: then round-robin as usual) */
+      return self;
+  }
   std::lock_guard<std::mutex> lock(g_instance_lock);
   const unsigned index = 1 + g_pool_next++ % pool_size();
   std::shared_ptr<NetThread> thread = g_pool[index].lock();
   if (!thread) {
     g_autofree gchar *name = g_strdup_printf("clawvoice-net%u", index);
-    thread.reset(new NetThread(name));
+    thread.reset(new NetThread(name, true));
     g_pool[index] = thread;
   }
   return thread;
@@ -99,7 +108,7 @@ GSourceFuncs invoke_queue_funcs = {
 
 }  // namespace
 
-NetThread::NetThread(const char *name)
+NetThread::NetThread(const char *name, bool pooled) : pooled_(pooled)
 {
   context_ = g_main_context_new();
   invoke_source_ = g_source_new(&invoke_queue_funcs, sizeof(InvokeQueue));
@@ -111,6 +120,11 @@ NetThread::NetThread(const char *name)
   g_source_attach(invoke_source_, context_);
   loop_ = g_main_loop_new(context_, FALSE);
   /* The thread owns its own references: this object may go away while the loop still runs. */
+  if (pooled_) {
+    /* The thread learns it is a pool thread before anything else runs on it. */
+    NetThread *self = this;
+    invoke([self]() { t_current_pooled = self; });
+  }
   thread_ = g_thread_new(name, &NetThread::thread_main, g_main_loop_ref(loop_));
 }
 
@@ -119,7 +133,10 @@ NetThread::~NetThread()
   /* Quit from inside the loop: a quit issued before the thread reached g_main_loop_run() would be
    * lost and the thread would never end. */
   GMainLoop *loop = loop_;
-  invoke([loop]() { g_main_loop_quit(loop); });
+  invoke([loop]() {
+    t_current_pooled = nullptr;
+    g_main_loop_quit(loop);
+  });
   if (g_thread_self() == thread_) {
     /* The last reference was dropped by a callback on the network thread itself: joining would
      * deadlock, so let the thread finish on its own (it holds its own loop/context refs). The
@@ -179,6 +196,26 @@ void NetThread::invoke_sync(std::function<void()> fn)
   });
   std::unique_lock<std::mutex> lock(m);
   cv.wait(lock, [&] { return done; });
+}
+
+namespace {
+GQuark thread_mark_quark()
+{
+  static GQuark quark = g_quark_from_static_string("clawvoice-net-thread");
+  return quark;
+}
+}  // namespace
+
+void NetThread::mark(GObject *object)
+{
+  g_object_set_qdata_full(object, thread_mark_quark(), new std::shared_ptr<NetThread>(shared_from_this()),
+      [](gpointer data) { delete static_cast<std::shared_ptr<NetThread> *>(data); });
+}
+
+std::shared_ptr<NetThread> NetThread::of(GObject *object)
+{
+  auto *thread = static_cast<std::shared_ptr<NetThread> *>(g_object_get_qdata(object, thread_mark_quark()));
+  return thread ? *thread : nullptr;
 }
 
 guint NetThread::add_timer(guint delay_ms, std::function<void()> fn)

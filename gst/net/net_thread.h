@@ -6,14 +6,14 @@
  * wait for the network. The thread starts with its first user and stops with its last. */
 #pragma once
 
-#include <glib.h>
+#include <glib-object.h>
 
 #include <functional>
 #include <memory>
 
 namespace clawvoice::net {
 
-class NetThread {
+class NetThread : public std::enable_shared_from_this<NetThread> {
  public:
   /* A reference to the process-wide network thread, started on first use. Hold it for as long as
    * objects created on its context live; the thread stops when the last reference is dropped. */
@@ -25,13 +25,24 @@ class NetThread {
    * its sources, so one context with every socket of every call costs O(calls) per wake-up). Its
    * size is $CLAWVOICE_NET_THREADS, else the number of processors, at most kMaxPooledThreads. An
    * object that must share a context with another (a WebSocket accepted by a server) uses that
-   * one's thread. */
+   * one's thread.
+   * Called on a pool thread itself, it returns that thread: a pipeline built there (a phone call
+   * whose media socket that thread carries) keeps all its network work on one thread, which spares
+   * a wake-up per frame, and its elements' invoke_sync() runs inline instead of waiting on another
+   * pool thread that may be waiting on this one. */
   static std::shared_ptr<NetThread> acquire_pooled();
   static constexpr unsigned kMaxPooledThreads = 8;
 
   ~NetThread();
   NetThread(const NetThread &) = delete;
   NetThread &operator=(const NetThread &) = delete;
+
+  /* Marks @object as living on this thread's context (its sources are attached there), for
+   * whoever is handed it later: of() finds the thread again. The mark holds a reference to the
+   * thread for as long as the object lives. */
+  void mark(GObject *object);
+  /* The thread @object was marked with, or null. */
+  static std::shared_ptr<NetThread> of(GObject *object);
 
   GMainContext *context() const { return context_; }
   /* True when called from the network thread itself. */
@@ -49,12 +60,13 @@ class NetThread {
   void cancel_timer(guint id);
 
  private:
-  explicit NetThread(const char *name);
+  NetThread(const char *name, bool pooled);
   static gpointer thread_main(gpointer data);
 
   GMainContext *context_ = nullptr;
   GMainLoop *loop_ = nullptr;
   GThread *thread_ = nullptr;
+  bool pooled_ = false;
   GSource *invoke_source_ = nullptr;   /* InvokeQueue (net_thread.cpp): dispatches every queued closure */
 };
 

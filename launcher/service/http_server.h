@@ -32,6 +32,16 @@ class HttpServer {
   /* @path is a prefix, as soup_server_add_handler() takes it ("/calls" also serves "/calls/x"). */
   void add_handler(const std::string &path, Handler handler);
   void add_websocket(const std::string &path, WebSocketHandler handler);
+
+  /* A WebSocket endpoint whose connections each live on a network thread of the pool
+   * (net::NetThread::acquire_pooled()), not on the server's: media streams that carry a frame
+   * every 20 ms for the whole call spread over every core, and each thread's context polls only
+   * its share of the sockets. The server does the handshake, then hands the socket over; @handler
+   * runs on the connection's thread, which the connection is marked with (net::NetThread::of()).
+   * @connection is borrowed; @peer is "IP:PORT". */
+  using PooledWebSocketHandler = std::function<void(const std::shared_ptr<net::NetThread> &thread,
+      SoupWebsocketConnection *connection, const std::string &peer)>;
+  void add_pooled_websocket(const std::string &path, PooledWebSocketHandler handler);
   /* Stops listening; open connections are closed. */
   void stop();
 

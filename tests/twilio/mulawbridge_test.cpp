@@ -6,7 +6,10 @@
 #include <atomic>
 #include <cmath>
 #include <mutex>
+#include <set>
 #include <tuple>
+
+#include <pthread.h>
 
 #include "clawvoice-contract.h"
 #include "common/g711.h"
@@ -629,4 +632,67 @@ TEST_F(MulawBridge, CallerAudioCarriesTwiliosTimestampsAndDiscont)
   gst_query_unref(q);
   gst_object_unref(src);
   EXPECT_EQ(stat(tw, "frames-in"), 4u);
+}
+
+/* push-from-network-thread (what the launcher's twilio.launch sets): the caller's frames go into
+ * realtimesink from the thread that read them off the socket, there is no src task, and the call
+ * runs as with one: reply, stop → EOS; and a teardown while frames flow returns at once. */
+TEST_F(MulawBridge, PushFromTheNetworkThreadCarriesTheCallWithoutATaskOfItsOwn)
+{
+  auto simulator = simulator_saying([](int) { return kShortReply; });
+  ASSERT_TRUE(simulator);
+  Pipeline p(call_line(*simulator, "push-from-network-thread=true"));
+  GstElement *tw = p.by_name("tw");
+  gboolean configured = FALSE;
+  g_object_get(tw, "push-from-network-thread", &configured, nullptr);
+  EXPECT_TRUE(configured);
+
+  /* Which threads push the caller's buffers, by name (the network thread is "clawvoice-net…"). */
+  struct Pushers {
+    std::mutex lock;
+    std::set<std::string> names;
+  } pushers;
+  GstPad *src = gst_element_get_static_pad(tw, "src");
+  gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, [](GstPad *, GstPadProbeInfo *, gpointer data) {
+    char name[32] = {0};
+    pthread_getname_np(pthread_self(), name, sizeof name);
+    auto *seen = static_cast<Pushers *>(data);
+    std::lock_guard<std::mutex> l(seen->lock);
+    seen->names.insert(name);
+    return GST_PAD_PROBE_OK;
+  }, &pushers, nullptr);
+  gst_object_unref(src);
+
+  ASSERT_NE(p.play(), GST_STATE_CHANGE_FAILURE);
+  PeerOptions options;
+  options.caller_audio = load_mulaw(data_path("question.wav"));
+  TwilioPeer peer(options);
+  ASSERT_TRUE(peer.connect(stream_url(tw)));
+  ASSERT_TRUE(p.run_until([&] { return reply_done(peer.observe()); }, 30000)) << p.first_error();
+  EXPECT_GT(rms_of_mulaw(peer.observe().audio), 300.0) << "the reply is audible";
+  EXPECT_EQ(simulator->user_turns().size(), 1u) << "the simulator heard the caller's question";
+  {
+    std::lock_guard<std::mutex> l(pushers.lock);
+    ASSERT_EQ(pushers.names.size(), 1u);
+    EXPECT_EQ(pushers.names.begin()->rfind("clawvoice-net", 0), 0u) << *pushers.names.begin();
+  }
+  peer.send_stop();
+  ASSERT_EQ(p.run(20000), GST_MESSAGE_EOS) << p.first_error();
+  EXPECT_GE(stat(tw, "frames-in"), (guint64) 200);
+  EXPECT_EQ(stat(tw, "frames-in-dropped"), 0u);
+  EXPECT_TRUE(p.first_error().empty());
+  EXPECT_EQ(gst_element_set_state(p.get(), GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+
+  /* A second call torn down while the caller is still speaking: the pad's deactivation waits for
+   * the push in progress on the network thread, and nothing hangs. */
+  Pipeline q(call_line(*simulator, "push-from-network-thread=true"));
+  GstElement *tw2 = q.by_name("tw");
+  ASSERT_NE(q.play(), GST_STATE_CHANGE_FAILURE);
+  TwilioPeer caller(options);
+  ASSERT_TRUE(caller.connect(stream_url(tw2)));
+  ASSERT_TRUE(q.run_until([&] { return stat(tw2, "frames-in") > 25; }, 10000)) << q.first_error();
+  gint64 t0 = g_get_monotonic_time();
+  EXPECT_EQ(gst_element_set_state(q.get(), GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  EXPECT_LT(g_get_monotonic_time() - t0, 2000000) << "teardown does not hang";
+  EXPECT_TRUE(caller.wait_until([](const PeerObservations &o) { return o.closed; }, 3000));
 }

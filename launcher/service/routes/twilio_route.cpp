@@ -17,18 +17,18 @@ static const char *kRoute = "twilio";
 /* A media stream socket between its upgrade and its `start`: the route reads `connected` and
  * `start` itself (it must check the token before any pipeline exists), then hands the socket over. */
 struct TwilioRoute::StreamGreeting {
-  TwilioRoute *route = nullptr;
-  std::shared_ptr<bool> alive;
+  std::shared_ptr<StreamGate> gate;
+  std::shared_ptr<net::NetThread> thread;   /* the connection's: every callback below runs there */
   SoupWebsocketConnection *connection = nullptr;
   gulong message_handler = 0;
   gulong closed_handler = 0;
   guint timeout = 0;
   std::string peer;
 
-  void release(TwilioRoute *r)
+  void release()
   {
     if (timeout)
-      r->server_.thread()->cancel_timer(timeout);
+      thread->cancel_timer(timeout);
     g_signal_handler_disconnect(connection, message_handler);
     g_signal_handler_disconnect(connection, closed_handler);
     g_object_unref(connection);
@@ -38,13 +38,16 @@ struct TwilioRoute::StreamGreeting {
 
 TwilioRoute::TwilioRoute(const RouteContext &context)
     : config_(context.config), route_(context.route), calls_(context.calls), metrics_(context.metrics),
-      server_(context.server)
+      server_(context.server), gate_(std::make_shared<StreamGate>())
 {
+  gate_->route = this;
 }
 
 TwilioRoute::~TwilioRoute()
 {
   server_.thread()->invoke_sync([this]() { *alive_ = false; });
+  std::lock_guard<std::mutex> guard(gate_->lock);
+  gate_->route = nullptr;
 }
 
 bool TwilioRoute::install(std::string *error)
@@ -56,8 +59,14 @@ bool TwilioRoute::install(std::string *error)
     else
       respond_error(message, SOUP_STATUS_NOT_FOUND, "not found");
   });
-  server_.add_websocket("/voice/stream", [this](SoupServerMessage *message, SoupWebsocketConnection *connection) {
-    on_stream(message, connection);
+  std::shared_ptr<StreamGate> gate = gate_;
+  server_.add_pooled_websocket("/voice/stream", [gate](const std::shared_ptr<net::NetThread> &thread,
+      SoupWebsocketConnection *connection, const std::string &peer) {
+    std::lock_guard<std::mutex> guard(gate->lock);
+    if (gate->route)
+      gate->route->on_stream(thread, connection, peer);
+    else
+      soup_websocket_connection_close(connection, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "shutting down");
   });
   if (route_.status_callback) {
     server_.add_handler("/status", [this](SoupServerMessage *message, const std::string &path) {
@@ -219,19 +228,22 @@ std::string TwilioRoute::take_token(const std::string &token)
   return fresh ? call_id : "";
 }
 
-void TwilioRoute::on_stream(SoupServerMessage *message, SoupWebsocketConnection *connection)
+void TwilioRoute::on_stream(const std::shared_ptr<net::NetThread> &thread, SoupWebsocketConnection *connection,
+    const std::string &peer)
 {
   auto *greeting = new StreamGreeting;
-  greeting->route = this;
-  greeting->alive = alive_;
+  greeting->gate = gate_;
+  greeting->thread = thread;
   greeting->connection = SOUP_WEBSOCKET_CONNECTION(g_object_ref(connection));
-  greeting->peer = peer_of(message);
+  greeting->peer = peer;
   /* Twilio keeps the stream open for the whole call: no keepalive pings from us. */
   greeting->message_handler = g_signal_connect(connection, "message",
       G_CALLBACK(+[](SoupWebsocketConnection *conn, gint type, GBytes *bytes, gpointer data) {
         auto *g = static_cast<StreamGreeting *>(data);
-        TwilioRoute *route = g->route;
-        if (!*g->alive)
+        std::shared_ptr<StreamGate> gate = g->gate;   /* (g may be released below) */
+        std::lock_guard<std::mutex> guard(gate->lock);
+        TwilioRoute *route = gate->route;
+        if (!route)
           return;
         if (type != SOUP_WEBSOCKET_DATA_TEXT) {
           log_event(LogLevel::Warning, "twilio.stream_rejected", {{"peer", g->peer}, {"why", "binary frame"}});
@@ -255,10 +267,10 @@ void TwilioRoute::on_stream(SoupServerMessage *message, SoupWebsocketConnection 
       G_CALLBACK(+[](SoupWebsocketConnection *, gpointer data) {
         auto *g = static_cast<StreamGreeting *>(data);
         log_event(LogLevel::Info, "twilio.stream_closed_before_start", {{"peer", g->peer}});
-        g->release(g->route);
+        g->release();
       }),
       greeting);
-  greeting->timeout = server_.thread()->add_timer(kGreetingSeconds * 1000, [greeting]() {
+  greeting->timeout = thread->add_timer(kGreetingSeconds * 1000, [greeting]() {
     greeting->timeout = 0;
     log_event(LogLevel::Warning, "twilio.stream_rejected", {{"peer", greeting->peer}, {"why", "no start message"}});
     soup_websocket_connection_close(greeting->connection, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "no start");
@@ -269,7 +281,7 @@ void TwilioRoute::on_stream_start(StreamGreeting *greeting, const std::string &s
 {
   SoupWebsocketConnection *connection = SOUP_WEBSOCKET_CONNECTION(g_object_ref(greeting->connection));
   std::string peer = greeting->peer;
-  greeting->release(this);
+  greeting->release();
 
   std::string error;
   twilio::InboundParse parsed = twilio::parse_inbound(start_text);
@@ -295,8 +307,9 @@ void TwilioRoute::on_stream_start(StreamGreeting *greeting, const std::string &s
     if (key != "token")
       calls_.set_param(call_id, "param." + key, value);
 
-  /* Built here, on the network thread, so no media message can arrive between reading `start` and
-   * mulawbridge connecting to the socket. */
+  /* Built here, on the connection's network thread, so no media message can arrive between reading
+   * `start` and mulawbridge connecting to the socket; the pipeline's other network work (the
+   * Realtime session, the relay's requests) lands on this thread too (acquire_pooled()). */
   bool ok = calls_.start_pipeline(call_id, [&](GstBin *pipeline, std::string *why) {
     GstElement *bridge = nullptr;
     for_each_element_of(pipeline, "mulawbridge", [&bridge](GstElement *e) {

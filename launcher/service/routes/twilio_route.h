@@ -5,7 +5,9 @@
  *                        with a single-use token as a <Parameter> (Twilio forbids a query string)
  *   WS   /voice/stream   Twilio's media stream: `connected`, then `start` whose customParameters
  *                        carry the token; then the call's pipeline (pipelines/twilio.launch) is built
- *                        and its mulawbridge takes the socket over, with the `start` text
+ *                        and its mulawbridge takes the socket over, with the `start` text. Each
+ *                        stream lives on a network thread of the pool, and so does its call's whole
+ *                        pipeline network work (net::NetThread::acquire_pooled())
  *   POST /status         signed status callbacks: a call Twilio reports over ends here too
  *
  * A token is good once, for one call, for kStreamWaitSeconds; a stream with another token is closed
@@ -35,7 +37,8 @@ class TwilioRoute : public Route {
   struct StreamGreeting;
   void on_voice(SoupServerMessage *message, const std::string &path);
   void on_status(SoupServerMessage *message, const std::string &path);
-  void on_stream(SoupServerMessage *message, SoupWebsocketConnection *connection);
+  void on_stream(const std::shared_ptr<net::NetThread> &thread, SoupWebsocketConnection *connection,
+                 const std::string &peer);
   void on_stream_start(StreamGreeting *greeting, const std::string &start_text);
   std::string take_token(const std::string &token);   /* → call id, or "" */
   bool signed_by_twilio(SoupServerMessage *message, const std::string &path,
@@ -49,7 +52,14 @@ class TwilioRoute : public Route {
   std::mutex lock_;
   struct PendingStream { std::string call_id; gint64 expires_us; };
   std::map<std::string, PendingStream> tokens_;   /* single-use stream tokens → their call */
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);   /* for the server thread's callbacks */
+  /* Media streams live on pool threads (HttpServer::add_pooled_websocket): their callbacks hold this
+   * lock while they use the route, and the destructor clears `route` under it. */
+  struct StreamGate {
+    std::mutex lock;
+    TwilioRoute *route;
+  };
+  std::shared_ptr<StreamGate> gate_;
 };
 
 }  // namespace clawvoice::launcher
