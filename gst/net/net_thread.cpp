@@ -138,6 +138,7 @@ NetThread::~NetThread()
     g_main_loop_quit(loop);
   });
   if (g_thread_self() == thread_) {
+    t_current_pooled = nullptr;   /* closures still queued must not find this object any more */
     /* The last reference was dropped by a callback on the network thread itself: joining would
      * deadlock, so let the thread finish on its own (it holds its own loop/context refs). The
      * invoke source stays attached until then: the quit above goes through it. */
