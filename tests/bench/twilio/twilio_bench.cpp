@@ -6,7 +6,7 @@
  *
  * For each N: a fresh clawvoice-launcher process (pipelines/twilio.launch: mulawbridge ↔
  * realtimesink, μ-law untouched) on 127.0.0.1, whose backend is the Realtime simulator running in
- * this process; N emulated Twilio calls on emulator threads of 50 calls each, each call speaking tests/data/question.wav
+ * this process; N emulated Twilio calls on one emulator thread, each speaking tests/data/question.wav
  * in real time, then silence, and hearing a long spoken reply. After a warm-up (until 90 % of the
  * calls hear their reply) the launcher's CPU
  * (utime+stime from /proc/PID/stat) and resident memory (VmRSS from /proc/PID/status) are read at
@@ -48,7 +48,6 @@ namespace {
 const char kAuthToken[] = "bench-twilio-auth-token-31c9";
 const char kControlToken[] = "bench-control-token-0123456789";
 const char kSimKey[] = "sk-bench-twilio";
-constexpr size_t kCallsPerEmulatorThread = 50;
 const char kReply[] =
     "Thank you for calling. This is a long answer so that the reply keeps playing for the whole "
     "measured window: the weather is mild, the sea is calm, the trains run on time, and the baker "
@@ -93,12 +92,7 @@ Row run(sim::RealtimeSimulator &simulator, const std::vector<guint8> &caller_aud
   row.rss_idle_mb = idle.rss_mb;
 
   const int64_t sim_base_ms = simulator.input_audio_ms();   /* the simulator outlives each run */
-  /* Twilio's side spread over a thread per kCallsPerEmulatorThread calls: one GLib context polls
-   * every socket it has on each wake-up, so a single thread carrying 200 calls was itself a full
-   * core (and, at SCHED_FIFO, took that core from the launcher under test). */
-  std::vector<std::shared_ptr<EmulatorThread>> emulators;
-  for (size_t i = 0; i < std::max<size_t>(1, (n + kCallsPerEmulatorThread - 1) / kCallsPerEmulatorThread); i++)
-    emulators.push_back(std::make_shared<EmulatorThread>("twilio-bench-emu"));
+  auto thread = std::make_shared<EmulatorThread>("twilio-bench");
   std::vector<std::unique_ptr<MediaStreamCall>> calls;
   TwimlOptions twiml_options;
   twiml_options.allow_ws_loopback = true;
@@ -124,7 +118,7 @@ Row run(sim::RealtimeSimulator &simulator, const std::vector<guint8> &caller_aud
     options.ids.call_sid = id.call_sid;
     options.caller_audio = caller_audio;
     options.record_played_audio = false;
-    calls.push_back(std::make_unique<MediaStreamCall>(emulators[i % emulators.size()], options));
+    calls.push_back(std::make_unique<MediaStreamCall>(thread, options));
     calls.back()->start();
     g_usleep(stagger_us);
   }
@@ -216,12 +210,7 @@ Row run(sim::RealtimeSimulator &simulator, const std::vector<guint8> &caller_aud
   row.rss_mb = end.rss_mb;
   row.mb_per_call = (end.rss_mb - idle.rss_mb) / live;
   row.threads = end.threads;
-  for (const auto &emulator : emulators) {
-    SchedulerStats stats = emulator->stats();
-    row.emulator.runs += stats.runs;
-    row.emulator.late_over_5ms += stats.late_over_5ms;
-    row.emulator.max_late_us = std::max(row.emulator.max_late_us, stats.max_late_us);
-  }
+  row.emulator = thread->stats();
 
   std::string page = launcher.get("/metrics", kControlToken).body;
   row.dropped_frames = bench::prometheus_value(page, "clawvoice_audio_frames_dropped_total");
