@@ -46,7 +46,7 @@ TwilioRoute::TwilioRoute(const RouteContext &context)
 TwilioRoute::~TwilioRoute()
 {
   server_.thread()->invoke_sync([this]() { *alive_ = false; });
-  std::lock_guard<std::mutex> guard(gate_->lock);
+  std::unique_lock<std::shared_mutex> guard(gate_->lock);
   gate_->route = nullptr;
 }
 
@@ -62,7 +62,7 @@ bool TwilioRoute::install(std::string *error)
   std::shared_ptr<StreamGate> gate = gate_;
   server_.add_pooled_websocket("/voice/stream", [gate](const std::shared_ptr<net::NetThread> &thread,
       SoupWebsocketConnection *connection, const std::string &peer) {
-    std::lock_guard<std::mutex> guard(gate->lock);
+    std::shared_lock<std::shared_mutex> guard(gate->lock);
     if (gate->route)
       gate->route->on_stream(thread, connection, peer);
     else
@@ -241,7 +241,7 @@ void TwilioRoute::on_stream(const std::shared_ptr<net::NetThread> &thread, SoupW
       G_CALLBACK(+[](SoupWebsocketConnection *conn, gint type, GBytes *bytes, gpointer data) {
         auto *g = static_cast<StreamGreeting *>(data);
         std::shared_ptr<StreamGate> gate = g->gate;   /* (g may be released below) */
-        std::lock_guard<std::mutex> guard(gate->lock);
+        std::shared_lock<std::shared_mutex> guard(gate->lock);
         TwilioRoute *route = gate->route;
         if (!route)
           return;

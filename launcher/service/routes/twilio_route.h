@@ -18,6 +18,7 @@
 
 #include <map>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 
 #include "routes/route.h"
@@ -54,9 +55,10 @@ class TwilioRoute : public Route {
   std::map<std::string, PendingStream> tokens_;   /* single-use stream tokens → their call */
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);   /* for the server thread's callbacks */
   /* Media streams live on pool threads (HttpServer::add_pooled_websocket): their callbacks hold this
-   * lock while they use the route, and the destructor clears `route` under it. */
+   * lock shared while they use the route (streams on different threads do not wait for each other),
+   * and the destructor clears `route` under it exclusively. */
   struct StreamGate {
-    std::mutex lock;
+    std::shared_mutex lock;
     TwilioRoute *route;
   };
   std::shared_ptr<StreamGate> gate_;
