@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createSocket } from 'node:dgram';
 import { startLauncher, startCoturn, launchChromium, waitFor, withDiagnosis, DATA_DIR } from './support.mjs';
 import { decodePng, shareOfColour } from './png.mjs';
 
@@ -132,6 +133,96 @@ test('a TURN-only session (iceTransportPolicy relay) through coturn with ephemer
   assert.ok(candidates.every((l) => l.includes('typ relay')), candidates.join('\n'));
   await page.evaluate(() => window.clawvoice.disconnect());
   await page.close();
+}));
+
+/* A UDP relay on 127.0.0.1 between the page and the launcher: what comes from the launcher's port goes
+   to the last page address seen, everything else to the launcher; `dropping` discards both ways, as a
+   dead network would. */
+async function startUdpRelay() {
+  const socket = createSocket('udp4');
+  const relay = { socket, port: 0, launcherPort: 0, page: null, dropping: false, forwarded: 0 };
+  socket.on('message', (msg, from) => {
+    let to = null;
+    if (from.port === relay.launcherPort) to = relay.page;
+    else { relay.page = { address: from.address, port: from.port }; if (relay.launcherPort) to = { address: '127.0.0.1', port: relay.launcherPort }; }
+    if (to && !relay.dropping) { socket.send(msg, to.port, to.address); relay.forwarded++; }
+  });
+  await new Promise((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  relay.port = socket.address().port;
+  relay.close = () => new Promise((resolve) => socket.close(resolve));
+  return relay;
+}
+
+test('ICE restart: the connection drops, the page restarts ICE, a new webrtcbin answers, the same call goes on', { timeout: 90000 }, withDiagnosis(() => launcher, async () => {
+  const relay = await startUdpRelay();
+  const page = await browser.context.newPage();
+  try {
+    // The page's media goes through the relay only: the launcher's UDP candidates are rewritten to
+    // it (TCP ones dropped), the page's own are not passed on (the launcher learns the page from its
+    // checks, which come through the relay).
+    await page.routeWebSocket(/\/signal/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((m) => { if (JSON.parse(m).type !== 'ice') server.send(m); });
+      server.onMessage((m) => {
+        const msg = JSON.parse(m);
+        if (msg.type === 'ice' && msg.payload.candidate) {
+          const f = msg.payload.candidate.split(' ');
+          if (f[2].toUpperCase() !== 'UDP' || f[4] !== '127.0.0.1') return;
+          relay.launcherPort = Number(f[5]);
+          f[5] = String(relay.port);
+          msg.payload.candidate = f.join(' ');
+          m = JSON.stringify(msg);
+        }
+        ws.send(m);
+      });
+    });
+    await page.goto(`${launcher.base}/`);
+    await page.click('#connect');
+    await waitFor('live', async () => (await stats(page)).state === 'live', 15000);
+    const { sessionId } = await stats(page);
+    assert.ok(relay.forwarded > 0, 'the call went live without the relay');
+    const states = [];
+    await page.exposeFunction('recordState', (s) => states.push(s));
+    await page.evaluate(() => {
+      let last = '';
+      setInterval(() => { const s = window.clawvoice.stats.state; if (s !== last) { last = s; window.recordState(s); } }, 50);
+    });
+    const firstUfrag = launcher.event('browser.answer_sent').filter((e) => e.call_id === sessionId).at(-1).ice_ufrag;
+
+    // The network goes away: the launcher says reconnecting (no RTP), the page restarts ICE once.
+    relay.dropping = true;
+    const droppedAt = Date.now();
+    await waitFor('the page restarts ICE', async () => (await stats(page)).iceRestarts === 1, 30000);
+    const restartedAt = Date.now();
+    relay.dropping = false;
+    const before = await stats(page);
+
+    // A new webrtcbin answered with new ICE credentials; the page is live again and hears the voice.
+    await waitFor('live again', async () => (await stats(page)).state === 'live', 20000);
+    const liveAt = Date.now();
+    const answers = launcher.event('browser.answer_sent').filter((e) => e.call_id === sessionId);
+    assert.equal(answers.length, 2);
+    assert.notEqual(answers[1].ice_ufrag, firstUfrag, 'the restart was answered with the old ICE credentials');
+    assert.equal(launcher.event('browser.webrtcbin_replaced').filter((e) => e.call_id === sessionId).length, 1);
+    assert.ok(states.includes('reconnecting'), `states: ${states.join(' ')}`);
+    await waitFor('the reply heard again after the restart', async () => (await stats(page)).remoteAudibleMs > before.remoteAudibleMs + 500, 30000, 250);
+    // The same voice session heard the caller again: a new user transcript after the restart.
+    const userTurns = () => page.locator('#transcript li.user:not(.partial)', { hasText: 'seconds of speech' }).count();
+    const turnsBefore = await userTurns();
+    await waitFor('a new user turn after the restart', async () => (await userTurns()) > turnsBefore, 20000, 250);
+    process.stderr.write(`ICE restart: dropped → restart offer ${((restartedAt - droppedAt) / 1000).toFixed(1)} s, ` +
+      `→ live again ${((liveAt - restartedAt) / 1000).toFixed(1)} s; page states: ${states.join(' → ')}\n`);
+    const call = await launcher.call(sessionId);
+    assert.equal(call.state, 'active');
+    assert.equal(launcher.event('call.active').filter((e) => e.call_id === sessionId).length, 1, 'the call was rebuilt');
+    assert.equal(launcher.event('call.error').filter((e) => e.call_id === sessionId).length, 0);
+
+    await page.evaluate(() => window.clawvoice.disconnect());
+    await waitFor('call ended', async () => (await launcher.call(sessionId)).state === 'ended', 10000);
+  } finally {
+    await page.close();
+    await relay.close();
+  }
 }));
 
 /* From the page's origin: a session, a signalling socket, one frame; what the launcher answered. */

@@ -9,7 +9,8 @@
  *
  * States the page sees: connecting (offer taken) → live (webrtcbin `connection-state` connected,
  * i.e. ICE and DTLS up) → reconnecting (the connection dropped: the page restarts ICE once with a new
- * offer) → ended | failed, always with a reason. Anything the session cannot act on is an `error`
+ * offer, answered by a NEW webrtcbin in the running pipeline: replace_webrtcbin) → live again (RTP
+ * from the page on the new path) → ended | failed, always with a reason. Anything the session cannot act on is an `error`
  * and the call ends as failed; the route closes the socket when the call is over (on_call_ended).
  *
  * Threads: everything here runs on the network thread, where the socket lives. webrtcbin calls back
@@ -60,6 +61,13 @@ class BrowserSession : public std::enable_shared_from_this<BrowserSession> {
   void on_remote_candidate(const webrtc::IceCandidate &candidate);
   void on_socket_closed();
   bool build_pipeline(const webrtc::OfferAudio &audio, std::string *error);
+  /* ICE addresses and signals (incoming RTP → depay_, candidates, connection state) of a webrtcbin. */
+  void attach_webrtcbin(GstElement *webrtc);
+  /* ICE restart: webrtcbin 1.22 cannot restart ICE (it answers with its old credentials), so the
+   * running pipeline gets a fresh webrtcbin (same properties) between the payloader and the
+   * depayloader; the old one is unlinked, removed and stopped on another thread. The voice session
+   * (realtimesink) is not touched. */
+  bool replace_webrtcbin(std::string *error);
   void negotiate(const std::string &sdp);
   void on_connection_state(int state);
   void fail(const std::string &why, bool tell_page);
@@ -78,7 +86,11 @@ class BrowserSession : public std::enable_shared_from_this<BrowserSession> {
   Settings settings_;
   gulong message_handler_ = 0;
   gulong closed_handler_ = 0;
-  GstElement *webrtc_ = nullptr;   /* ref; set once the pipeline is built */
+  GstElement *webrtc_ = nullptr;   /* ref; set once the pipeline is built; replaced on an ICE restart */
+  GstElement *pay_ = nullptr;      /* ref: the send branch's end (rtpopuspay), linked to webrtc_ */
+  GstElement *depay_ = nullptr;    /* ref: the receive branch's start (rtpopusdepay) */
+  guint generation_ = 0;           /* which webrtcbin callbacks are for: +1 per replacement */
+  bool replaced_ = false;          /* the call runs on a replacement webrtcbin (after an ICE restart) */
   webrtc::OfferAudio audio_;
   bool finished_ = false;
   bool live_ = false;
