@@ -19,6 +19,7 @@
 
 using clawvoice::test::browser::BrowserPeer;
 using clawvoice::test::launcher::LauncherProcess;
+using clawvoice::test::launcher::json_string;
 
 namespace {
 
@@ -221,16 +222,6 @@ TEST_F(IceRestartTest, DroppedConnectionIsReconnectingThenLiveWhenThePathComesBa
   EXPECT_FALSE(saw_state(peer_->report(), "failed")) << describe(peer_->report());
 }
 
-std::string json_field(const std::string &line, const std::string &name)
-{
-  const std::string key = "\"" + name + "\":\"";
-  size_t at = line.find(key);
-  if (at == std::string::npos)
-    return "";
-  at += key.size();
-  return line.substr(at, line.find('"', at) - at);
-}
-
 /* The page's one ICE restart (a new offer with new ICE credentials, after the path died). webrtcbin
  * 1.22 cannot restart ICE (it answers with its old credentials and gathers no new candidates), so the
  * launcher answers with a NEW webrtcbin in the running pipeline: new ICE credentials, candidates on a
@@ -259,7 +250,7 @@ TEST_F(IceRestartTest, RestartOfferAfterADropIsAnsweredByANewWebrtcbin)
   ASSERT_TRUE(wait_until([&] { return peer_->report().answers == 2; }, 5000)) << describe(peer_->report());
   ASSERT_TRUE(launcher_->wait_for_event("browser.answer_sent", 5000, 2));
   const auto answers = launcher_->events("browser.answer_sent");
-  const std::string first_ufrag = json_field(answers[0], "ice_ufrag"), second_ufrag = json_field(answers[1], "ice_ufrag");
+  const std::string first_ufrag = json_string(answers[0], "ice_ufrag"), second_ufrag = json_string(answers[1], "ice_ufrag");
   EXPECT_FALSE(first_ufrag.empty()) << answers[0];
   EXPECT_FALSE(second_ufrag.empty()) << answers[1];
   EXPECT_NE(first_ufrag, second_ufrag) << "the restart was answered with the old ICE credentials";
