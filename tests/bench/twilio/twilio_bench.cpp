@@ -1,16 +1,19 @@
-/* clawvoice — Twilio path benchmark: N simultaneous phone calls through the real launcher.
+/* clawvoice — Twilio path benchmark: N simultaneous phone calls through the real launcher (or, to
+ * compare, a plain Node.js bridge).
  *
  *   twilio-bench                   N = 50, 100, 200 (about 1.5 minutes per N)
  *   twilio-bench 10 20             other call counts
  *   twilio-bench --window 20       seconds measured per N (default 12)
+ *   twilio-bench --node-bridge     the same calls through a plain Node.js bridge instead
  *
  * For each N: a fresh clawvoice-launcher process (pipelines/twilio.launch: mulawbridge ↔
- * realtimesink, μ-law untouched) on 127.0.0.1, whose backend is the Realtime simulator running in
- * this process; N emulated Twilio calls on one emulator thread, each speaking tests/data/question.wav
- * in real time, then silence, and hearing a long spoken reply. After a warm-up (until 90 % of the
- * calls hear their reply) the launcher's CPU
+ * realtimesink, μ-law untouched) on 127.0.0.1 — or, with --node-bridge, node-bridge/bridge.mjs (a
+ * passthrough modelled on Twilio's published Node.js sample) — whose backend is the Realtime
+ * simulator running in this process; N emulated Twilio calls on one emulator thread, each speaking
+ * tests/data/question.wav in real time, then silence, and hearing a long spoken reply. After a
+ * warm-up (until 90 % of the calls hear their reply) the bridge process's CPU
  * (utime+stime from /proc/PID/stat) and resident memory (VmRSS from /proc/PID/status) are read at
- * the start and end of the window. Prints figures, not a verdict (tests/bench/README.md says what
+ * the start and end of the window. Prints figures, not a verdict (README.md here says what
  * each column means); exits non-zero only when it could not run. */
 #include <glib.h>
 #include <signal.h>
@@ -27,8 +30,10 @@
 #include <thread>
 #include <vector>
 
-#include "launcher_process.h"
 #include "bench_args.h"
+#include "bridge_under_test.h"
+#include "launcher_process.h"
+#include "node_bridge_process.h"
 #include "process_sample.h"
 #include "media_stream_call.h"
 #include "mulaw_audio.h"
@@ -38,15 +43,13 @@
 
 using namespace clawvoice;
 using namespace clawvoice::test::twilio_emu;
-using clawvoice::test::launcher::LauncherProcess;
-
+using clawvoice::bench::BridgeKind;
 using clawvoice::bench::load_average;
 using clawvoice::bench::sample_process;
 
 namespace {
 
 const char kAuthToken[] = "bench-twilio-auth-token-31c9";
-const char kControlToken[] = "bench-control-token-0123456789";
 const char kSimKey[] = "sk-bench-twilio";
 const char kReply[] =
     "Thank you for calling. This is a long answer so that the reply keeps playing for the whole "
@@ -62,7 +65,9 @@ struct Row {
   double rss_idle_mb = 0, rss_mb = 0, mb_per_call = 0;
   int threads = 0;
   guint64 underruns = 0, short_frames = 0, irregular = 0, violations = 0;
-  double dropped_frames = 0;
+  double dropped_frames = 0;   /* negative: the bridge does not count it */
+  size_t sim_errors = 0;       /* error events the simulator sent during this run */
+  std::string first_sim_error;
   double heard_s_per_call = 0;
   Percentiles in_delay, out_jitter, out_pacing_late;
   double max_lead_ms = 0;
@@ -72,31 +77,30 @@ struct Row {
   SchedulerStats emulator;
 };
 
-Row run(sim::RealtimeSimulator &simulator, const std::vector<guint8> &caller_audio, size_t n,
-        double window_s, std::string *error)
+Row run(BridgeKind kind, sim::RealtimeSimulator &simulator, const std::vector<guint8> &caller_audio,
+        size_t n, double window_s, std::string *error)
 {
   Row row;
   row.calls = n;
-  LauncherProcess launcher(std::string(R"({
-    "server": { "listen": "127.0.0.1:0", "control_token": ")") + kControlToken + R"(" },
-    "calls": { "max_concurrent": )" + std::to_string(n + 10) + R"( },
-    "realtime": { "backend": "openai", "url": ")" + simulator.url() + R"(", "api_key": ")" + kSimKey + R"(" },
-    "routes": { "twilio": { "auth_token": ")" + kAuthToken + R"(" } }
-  })");
-  if (!launcher.started()) {
-    *error = launcher.start_error();
+  bench::BridgeSetup setup;
+  setup.realtime_url = simulator.url();
+  setup.api_key = kSimKey;
+  setup.twilio_auth_token = kAuthToken;
+  setup.max_calls = n + 10;
+  std::unique_ptr<bench::BridgeUnderTest> bridge = bench::start_bridge(kind, setup, error);
+  if (!bridge)
     return row;
-  }
   g_usleep(500000);
-  const bench::ProcessSample idle = sample_process(launcher.pid());
+  const bench::ProcessSample idle = sample_process(bridge->pid());
   row.rss_idle_mb = idle.rss_mb;
 
   const int64_t sim_base_ms = simulator.input_audio_ms();   /* the simulator outlives each run */
+  const size_t sim_errors_before = simulator.errors_sent().size();
   auto thread = std::make_shared<EmulatorThread>("twilio-bench");
   std::vector<std::unique_ptr<MediaStreamCall>> calls;
   TwimlOptions twiml_options;
   twiml_options.allow_ws_loopback = true;
-  const std::string voice = launcher.url("/voice");
+  const std::string voice = bridge->voice_webhook_url();
   const gint64 stagger_us = std::min<gint64>(20000, 4000000 / n);   /* spread the 20 ms phases */
   for (size_t i = 0; i < n; i++) {
     CallIdentity id = CallIdentity::random();
@@ -138,7 +142,7 @@ Row run(sim::RealtimeSimulator &simulator, const std::vector<guint8> &caller_aud
   }
   g_usleep(G_USEC_PER_SEC);
   row.warmup_s = (g_get_monotonic_time() - warm_start) / 1e6;
-  const bench::ProcessSample begin = sample_process(launcher.pid());
+  const bench::ProcessSample begin = sample_process(bridge->pid());
   const gint64 window_start = g_get_monotonic_time();
   const gint64 window_end = window_start + static_cast<gint64>(window_s * G_USEC_PER_SEC);
   std::vector<guint64> heard_at_start;
@@ -153,7 +157,7 @@ Row run(sim::RealtimeSimulator &simulator, const std::vector<guint8> &caller_aud
     received.emplace_back(g_get_monotonic_time(), simulator.input_audio_ms());
     g_usleep(2000);
   }
-  const bench::ProcessSample end = sample_process(launcher.pid());
+  const bench::ProcessSample end = sample_process(bridge->pid());
   const double wall_s = (g_get_monotonic_time() - window_start) / 1e6;
 
   /* Figures from the emulator's reports. */
@@ -212,15 +216,18 @@ Row run(sim::RealtimeSimulator &simulator, const std::vector<guint8> &caller_aud
   row.threads = end.threads;
   row.emulator = thread->stats();
 
-  std::string page = launcher.get("/metrics", kControlToken).body;
-  row.dropped_frames = bench::prometheus_value(page, "clawvoice_audio_frames_dropped_total");
+  row.dropped_frames = bridge->dropped_frames();
+  const std::vector<sim::ErrorSent> sim_errors = simulator.errors_sent();
+  row.sim_errors = sim_errors.size() - std::min(sim_errors.size(), sim_errors_before);
+  if (row.sim_errors)
+    row.first_sim_error = sim_errors[sim_errors_before].code + ": " + sim_errors[sim_errors_before].message;
 
   for (auto &c : calls)
     c->stop();
   for (auto &c : calls)
     c->wait_closed(5000);
   calls.clear();
-  launcher.stop();
+  bridge->stop();
   return row;
 }
 
@@ -228,11 +235,30 @@ Row run(sim::RealtimeSimulator &simulator, const std::vector<guint8> &caller_aud
 
 int main(int argc, char **argv)
 {
+  /* --node-bridge is ours; the rest is every launcher benchmark's command line. */
+  BridgeKind kind = BridgeKind::Launcher;
+  std::vector<char *> rest;
+  for (int i = 0; i < argc; i++) {
+    if (i > 0 && std::string(argv[i]) == "--node-bridge")
+      kind = BridgeKind::NodeBridge;
+    else
+      rest.push_back(argv[i]);
+  }
   bench::BenchArgs args;
-  int code = bench::parse_bench_args(argc, argv,
+  int code = bench::parse_bench_args(static_cast<int>(rest.size()), rest.data(),
       {"twilio-bench", 12, 600, {50, 100, 200}, 1000}, &args);
+  if (code == 0)
+    std::printf("       --node-bridge: run the calls through node-bridge/bridge.mjs (a plain Node.js\n"
+                "       passthrough bridge) instead of clawvoice-launcher\n");
   if (code >= 0)
     return code;
+  if (kind == BridgeKind::NodeBridge) {
+    const std::string missing = bench::node_bridge_missing();
+    if (!missing.empty()) {
+      std::fprintf(stderr, "twilio-bench: --node-bridge: %s\n", missing.c_str());
+      return 1;
+    }
+  }
   const double window_s = args.window_s;
   const std::vector<size_t> counts = args.counts;
 
@@ -254,33 +280,36 @@ int main(int argc, char **argv)
     return 1;
   }
 
-  std::printf("twilio-bench: launcher %s, window %.0f s, caller speaks question.wav then silence\n",
-              test::launcher::launcher_binary().c_str(), window_s);
+  std::printf("twilio-bench: %s, window %.0f s, caller speaks question.wav then silence\n",
+              bench::describe_bridge(kind).c_str(), window_s);
   std::printf("%6s %6s %9s %8s %8s %8s %7s %5s %9s %9s %8s %8s %9s %9s %9s %7s %7s %6s\n", "calls",
               "stream", "CPU%/call", "CPU%tot", "RSS MB", "MB/call", "thr", "viol", "underrun",
               "dropped", "short", "irreg", "in p50", "in p99", "out p50", "out p99", "jit p99",
               "heard");
   for (size_t n : counts) {
-    Row row = run(simulator, question, n, window_s, &error);
+    Row row = run(kind, simulator, question, n, window_s, &error);
     if (!error.empty()) {
       std::fprintf(stderr, "twilio-bench: N=%zu: %s\n", n, error.c_str());
       return 1;
     }
-    std::printf("%6zu %6zu %9.3f %8.1f %8.1f %8.2f %7d %5llu %9llu %9.0f %8llu %8llu %9.1f %9.1f %9.1f "
+    const std::string dropped = row.dropped_frames < 0 ? "-" : std::to_string(std::llround(row.dropped_frames));
+    std::printf("%6zu %6zu %9.3f %8.1f %8.1f %8.2f %7d %5llu %9llu %9s %8llu %8llu %9.1f %9.1f %9.1f "
                 "%7.1f %7.1f %6.1f\n",
                 row.calls, row.streaming, row.cpu_pct_per_call, row.cpu_pct_total, row.rss_mb,
                 row.mb_per_call, row.threads, static_cast<unsigned long long>(row.violations),
-                static_cast<unsigned long long>(row.underruns), row.dropped_frames,
+                static_cast<unsigned long long>(row.underruns), dropped.c_str(),
                 static_cast<unsigned long long>(row.short_frames),
                 static_cast<unsigned long long>(row.irregular), row.in_delay.p50, row.in_delay.p99,
                 row.out_pacing_late.p50, row.out_pacing_late.p99, row.out_jitter.p99,
                 row.heard_s_per_call);
     std::printf("       (warm-up %.1f s; idle RSS %.1f MB; max lead in Twilio's buffer %.0f ms; emulator: %llu of %llu "
-                "frames >5 ms late, worst %.1f ms; load average %s)\n",
+                "frames >5 ms late, worst %.1f ms; simulator errors %zu; load average %s)\n",
                 row.warmup_s, row.rss_idle_mb, row.max_lead_ms,
                 static_cast<unsigned long long>(row.emulator.late_over_5ms),
                 static_cast<unsigned long long>(row.emulator.runs), row.emulator.max_late_us / 1000.0,
-                load_average().c_str());
+                row.sim_errors, load_average().c_str());
+    if (row.sim_errors)
+      std::printf("       first simulator error: %s\n", row.first_sim_error.c_str());
     if (row.setup_failed)
       std::printf("       %zu of %zu calls could not be set up; first: %s\n", row.setup_failed, n,
                   row.setup_error.c_str());
