@@ -49,6 +49,9 @@ NodeBridgeProcess::NodeBridgeProcess(const std::string &realtime_url, const std:
   envp = g_environ_setenv(envp, "REALTIME_URL", realtime_url.c_str(), TRUE);
   envp = g_environ_setenv(envp, "OPENAI_API_KEY", api_key.c_str(), TRUE);
   envp = g_environ_unsetenv(envp, "PUBLIC_HOST");   /* the stream URL follows the webhook's Host */
+  /* Uncompressed frames to the simulator, as the launcher sends them (PERMESSAGE_DEFLATE=1 in the
+   * environment measures ws's default, compression, instead). */
+  envp = g_environ_setenv(envp, "PERMESSAGE_DEFLATE", "0", FALSE);
   int out_fd = -1, err_fd = -1;
   GError *error = nullptr;
   const bool spawned = g_spawn_async_with_pipes(dir.c_str(), const_cast<gchar **>(argv), envp,

@@ -23,7 +23,10 @@
 //
 // Environment: PORT (0: any free port; the port is printed as `listening on PORT`), HOST (bind
 // address, default 127.0.0.1), REALTIME_URL (default wss://api.openai.com/v1/realtime),
-// OPENAI_API_KEY, PUBLIC_HOST (host[:port] Twilio reaches us at; default the webhook's Host header).
+// OPENAI_API_KEY, PUBLIC_HOST (host[:port] Twilio reaches us at; default the webhook's Host header),
+// PERMESSAGE_DEFLATE (0: do not offer WebSocket compression to the Realtime server; default: offer
+// it, ws's default and so the sample's. clawvoice's client does not compress, and a server that
+// accepts — our simulator does — inflates every append: twilio-bench sets 0 to compare like with like).
 import Fastify from 'fastify';
 import WebSocket from 'ws';
 import fastifyFormBody from '@fastify/formbody';
@@ -33,6 +36,7 @@ const { OPENAI_API_KEY, PUBLIC_HOST } = process.env;
 const REALTIME_URL = process.env.REALTIME_URL || 'wss://api.openai.com/v1/realtime';
 const PORT = process.env.PORT !== undefined ? Number(process.env.PORT) : 5050;
 const HOST = process.env.HOST || '127.0.0.1';
+const PERMESSAGE_DEFLATE = process.env.PERMESSAGE_DEFLATE !== '0';
 
 if (!OPENAI_API_KEY) {
     console.error('Missing OpenAI API key: set OPENAI_API_KEY.');
@@ -100,7 +104,8 @@ fastify.register(async (fastify) => {
         const openAiWs = new WebSocket(`${REALTIME_URL}?model=${MODEL}`, {
             headers: {
                 Authorization: `Bearer ${OPENAI_API_KEY}`
-            }
+            },
+            perMessageDeflate: PERMESSAGE_DEFLATE
         });
 
         const initializeSession = () => {
