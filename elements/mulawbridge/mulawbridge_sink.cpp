@@ -50,6 +50,11 @@ GstFlowReturn pace_and_send(GstMulawBridge *self, std::unique_lock<std::mutex> &
       return GST_FLOW_OK;
     }
     if (!p->playing) {
+      if (net::NetThread::on_network_thread()) {
+        /* Never hold a network thread: a pipeline going to PAUSED loses this frame instead. */
+        p->frames_dropped_out++;
+        return GST_FLOW_OK;
+      }
       /* Like a sink in PAUSED: hold the data until PLAYING (or a flush). */
       p->sink_cond.wait(lock);
       continue;
@@ -69,7 +74,10 @@ GstFlowReturn pace_and_send(GstMulawBridge *self, std::unique_lock<std::mutex> &
      * burst after a stall): Twilio plays from the first frame it gets, in real time. */
     if (GST_CLOCK_TIME_IS_VALID(p->remote_end_rt) && p->remote_end_rt + kFrame > lead)
       send_at = std::max(send_at, p->remote_end_rt + kFrame - lead);
-    if (now_rt >= send_at) {
+    /* On a network thread (realtimesink push-from-network-thread pushes from one) waiting would
+     * stall every call on that thread: upstream paces with the same lead (its output-lead), and a
+     * frame that comes early anyway goes out now. */
+    if (now_rt >= send_at || net::NetThread::on_network_thread()) {
       /* Late: mid-burst, Twilio's buffer ran dry for more than a frame before this one came (an
        * audible gap: upstream or this thread stalled). */
       late = frame_rt == p->last_sent_end_rt && GST_CLOCK_TIME_IS_VALID(p->remote_end_rt) &&

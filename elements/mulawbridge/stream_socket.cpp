@@ -43,6 +43,7 @@ struct StreamSocket::State {
   std::list<SoupWebsocketConnection *> refused;   /* closing with a policy error */
   std::atomic<guint64> frames_dropped{0};
   std::atomic<guint64> backlog_dropped{0};
+  std::atomic<int> sends_queued{0};   /* send() closures not run yet: a direct send must wait its turn */
 
   void hand(Held held)
   {
@@ -281,7 +282,7 @@ void StreamSocket::send(std::vector<std::string> texts)
   std::shared_ptr<State> state = state_;
   if (!state)
     return;
-  net_->invoke([state, texts = std::move(texts)]() {
+  auto send_now = [state](const std::vector<std::string> &texts) {
     if (!state->active || !state->connection ||
         soup_websocket_connection_get_state(state->connection) != SOUP_WEBSOCKET_STATE_OPEN) {
       state->frames_dropped += texts.size();
@@ -289,6 +290,17 @@ void StreamSocket::send(std::vector<std::string> texts)
     }
     for (const std::string &text : texts)
       soup_websocket_connection_send_text(state->connection, text.c_str());
+  };
+  /* On the socket's own thread (a reply pushed from it) and with nothing queued before: at once,
+   * without a round through the thread's queue. */
+  if (net_->is_current() && state->sends_queued.load() == 0) {
+    send_now(texts);
+    return;
+  }
+  state->sends_queued++;
+  net_->invoke([state, send_now, texts = std::move(texts)]() {
+    state->sends_queued--;
+    send_now(texts);
   });
 }
 

@@ -110,6 +110,7 @@ enum {
   PROP_CALL_ID,
   PROP_FILL_SILENCE,
   PROP_OUTPUT_LEAD,
+  PROP_PUSH_FROM_NETWORK_THREAD,
   PROP_SYNC,
   PROP_EOS_TIMEOUT,
   PROP_MAX_RECONNECT_ATTEMPTS,
@@ -585,24 +586,20 @@ static bool conversation_finished(Private *p, gint64 now, bool *timed_out)
   return !busy && p->client->barrier_passed(p->eos_barrier) && p->playout.empty();
 }
 
-static void gst_realtime_sink_loop(GstRealtimeSink *self)
+/* ---- Src pad: the reply, one period at a time ----
+ *
+ * Two drivers share the same steps: a src task that waits on the clock for each period (the
+ * default, for any downstream), or, with push-from-network-thread, a timer on the session's network
+ * thread (no thread of the element's own; for downstream elements that never block). */
+
+/* Before a period: checks the output may run, starts the streams, and says when the next period is
+ * due (running time, @due_at). False: stop handing out (flushing, not PLAYING). Lock held. */
+static bool schedule_next_period(GstRealtimeSink *self, std::unique_lock<std::mutex> &lock, GstClock *clock,
+    GstClockTime base, GstClockTime *due_at)
 {
   Private *p = self->priv;
-  GstClock *clock = gst_element_get_clock(GST_ELEMENT(self));
-  if (!clock) {
-    /* No clock before PLAYING: nothing to pace against yet. */
-    gst_pad_pause_task(self->srcpad);
-    return;
-  }
-  GstClockTime base = gst_element_get_base_time(GST_ELEMENT(self));
-
-  std::unique_lock<std::mutex> lock(p->lock);
-  if (p->flushing || !p->playing) {
-    lock.unlock();
-    gst_object_unref(clock);
-    gst_pad_pause_task(self->srcpad);   /* from the task itself: never waits */
-    return;
-  }
+  if (p->flushing || !p->playing)
+    return false;
   if (!p->streams_started) {
     p->streams_started = true;
     AudioFormat out = p->out_format;
@@ -615,29 +612,33 @@ static void gst_realtime_sink_loop(GstRealtimeSink *self)
     /* First period, or we fell far behind (a stall): restart the timeline at the present. */
     p->next_ts = now;
     p->need_discont = true;
+  } else if (p->need_discont && !p->reply_start_aligned && now > p->next_ts && p->playout.queued_ms() > 0) {
+    /* A reply starts after a gap: from now, not from a period already part-way over. A transport
+     * that plays from the first frame it gets (Twilio) would otherwise be handed a period more
+     * than `output-lead` at once. (Once: the period now starts in the future.) */
+    p->next_ts = now;
+    p->reply_start_aligned = true;
   }
   /* A live source hands out a period once it is complete: at its end. With an output lead, reply
    * audio goes that much earlier, so a transport that buffers at the far end (mulawbridge → Twilio)
    * keeps a cushion there: while idle the timeline stays on the clock, and when a reply starts the
    * first `output-lead` of it goes out at once, then one period per period. The timestamps still
    * say when each period is to be heard. */
-  GstClockTime due_at = p->next_ts + kPeriod;
+  GstClockTime due = p->next_ts + kPeriod;
   GstClockTime lead = p->playout.queued_ms() > 0 ? (GstClockTime) p->output_lead_ms * GST_MSECOND : 0;
-  due_at = due_at > lead ? due_at - lead : 0;
-  p->output_clock_id = gst_clock_new_single_shot_id(clock, base + due_at);
-  GstClockID id = p->output_clock_id;
-  lock.unlock();
-  GstClockReturn waited = gst_clock_id_wait(id, nullptr);
-  gint64 due = g_get_monotonic_time();
-  lock.lock();
-  gst_clock_id_unref(id);
-  p->output_clock_id = nullptr;
-  gst_object_unref(clock);
-  if (waited == GST_CLOCK_UNSCHEDULED || p->flushing || !p->playing)
-    return;
+  *due_at = due > lead ? due - lead : 0;
+  return true;
+}
 
+/* The period that is due now (@due: when, monotonic µs): audio, silence or a gap, with the tool
+ * calls and transcripts queued meanwhile, and EOS once the conversation is over. Lock held on entry,
+ * released on return. False: the output stops for good (EOS, or downstream refused the data). */
+static bool hand_out_period(GstRealtimeSink *self, std::unique_lock<std::mutex> &lock, gint64 due)
+{
+  Private *p = self->priv;
   GstClockTime ts = p->next_ts;
   p->next_ts += kPeriod;
+  p->reply_start_aligned = false;
   PlayoutQueue::Period period;
   bool have_audio = p->playout.pop(&period);
   if (have_audio)
@@ -678,14 +679,13 @@ static void gst_realtime_sink_loop(GstRealtimeSink *self)
       p->output_delay.add(g_get_monotonic_time() - due);
       GstFlowReturn ret = gst_pad_push(self->srcpad, buffer);
       if (ret == GST_FLOW_FLUSHING) {
-        return;
+        return true;   /* the next period sees `flushing` */
       } else if (ret != GST_FLOW_OK && ret != GST_FLOW_NOT_LINKED) {
         GST_INFO_OBJECT(self, "downstream stopped the output: %s", gst_flow_get_name(ret));
         if (ret <= GST_FLOW_NOT_NEGOTIATED) {
           GST_ELEMENT_FLOW_ERROR(self, ret);
         }
-        gst_pad_pause_task(self->srcpad);
-        return;
+        return false;
       }
       std::lock_guard<std::mutex> l(p->lock);
       if (have_audio)
@@ -704,8 +704,135 @@ static void gst_realtime_sink_loop(GstRealtimeSink *self)
     GST_INFO_OBJECT(self, "conversation finished: end of stream");
     gst_pad_push_event(self->srcpad, gst_event_new_eos());
     gst_pad_push_event(self->toolspad, gst_event_new_eos());
-    gst_pad_pause_task(self->srcpad);
+    return false;
   }
+  return true;
+}
+
+/* The src task: waits on the clock for each period. */
+static void gst_realtime_sink_loop(GstRealtimeSink *self)
+{
+  Private *p = self->priv;
+  GstClock *clock = gst_element_get_clock(GST_ELEMENT(self));
+  if (!clock) {
+    /* No clock before PLAYING: nothing to pace against yet. */
+    gst_pad_pause_task(self->srcpad);
+    return;
+  }
+  GstClockTime base = gst_element_get_base_time(GST_ELEMENT(self));
+
+  std::unique_lock<std::mutex> lock(p->lock);
+  GstClockTime due_at = 0;
+  if (!schedule_next_period(self, lock, clock, base, &due_at)) {
+    lock.unlock();
+    gst_object_unref(clock);
+    gst_pad_pause_task(self->srcpad);   /* from the task itself: never waits */
+    return;
+  }
+  p->output_clock_id = gst_clock_new_single_shot_id(clock, base + due_at);
+  GstClockID id = p->output_clock_id;
+  lock.unlock();
+  GstClockReturn waited = gst_clock_id_wait(id, nullptr);
+  gint64 due = g_get_monotonic_time();
+  lock.lock();
+  gst_clock_id_unref(id);
+  p->output_clock_id = nullptr;
+  gst_object_unref(clock);
+  if (waited == GST_CLOCK_UNSCHEDULED || p->flushing || !p->playing)
+    return;
+  if (!hand_out_period(self, lock, due))
+    gst_pad_pause_task(self->srcpad);
+}
+
+/* push-from-network-thread: hands out every period that is due, on the network thread, holding the
+ * src pad's stream lock as a task would (a pad being deactivated waits for it). Returns when to run
+ * again (monotonic µs), or -1 when the output stopped (EOS, no clock, not PLAYING). */
+static gint64 run_due_periods(GstRealtimeSink *self, bool *stopped)
+{
+  Private *p = self->priv;
+  /* A burst (a reply's first `output-lead`, or catching up after a stall) goes out in one run, but
+   * a bounded one: the thread carries other calls too. */
+  for (int periods = 0; periods < 16; periods++) {
+    GstClock *clock = gst_element_get_clock(GST_ELEMENT(self));
+    if (!clock) {
+      GST_WARNING_OBJECT(self, "no clock in PLAYING: the reply's output stops");
+      *stopped = true;   /* as the task pauses itself: until the next PAUSED→PLAYING */
+      return -1;
+    }
+    GstClockTime base = gst_element_get_base_time(GST_ELEMENT(self));
+    std::unique_lock<std::mutex> lock(p->lock);
+    GstClockTime due_at = 0;
+    if (!schedule_next_period(self, lock, clock, base, &due_at)) {
+      gst_object_unref(clock);
+      return -1;
+    }
+    GstClockTimeDiff wait = GST_CLOCK_DIFF(gst_clock_get_time(clock), base + due_at);
+    gst_object_unref(clock);
+    gint64 now = g_get_monotonic_time();
+    if (wait > 0)
+      return now + (wait + 999) / 1000;   /* (GstSystemClock is the monotonic clock, in ns) */
+    if (!hand_out_period(self, lock, now + wait / 1000)) {
+      *stopped = true;
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static gboolean dispatch_output_timer(GSource *source, GSourceFunc, gpointer data)
+{
+  GstRealtimeSink *self = GST_REALTIME_SINK(data);
+  Private *p = self->priv;
+  bool stopped = false;
+  GST_PAD_STREAM_LOCK(self->srcpad);
+  gint64 next = run_due_periods(self, &stopped);
+  GST_PAD_STREAM_UNLOCK(self->srcpad);
+  /* Re-armed under the lock, so that a PAUSED→PLAYING that re-armed it meanwhile is not undone:
+   * PLAYING and not stopped means run again, whatever this run saw. */
+  std::lock_guard<std::mutex> lock(p->lock);
+  if (stopped)
+    p->output_stopped = true;
+  gint64 ready = -1;
+  if (p->playing && !p->flushing && !p->output_stopped)
+    ready = next < 0 ? 0 : next;
+  g_source_set_ready_time(source, ready);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs output_timer_funcs = {nullptr, nullptr, dispatch_output_timer, nullptr, nullptr, nullptr};
+
+/* Starts handing out periods from the network thread (PAUSED→PLAYING). Lock held. */
+static void start_output_timer(GstRealtimeSink *self)
+{
+  Private *p = self->priv;
+  p->output_stopped = false;
+  GST_DEBUG_OBJECT(self, "handing the reply out from the network thread's timer");
+  if (!p->output_timer) {
+    p->output_timer = g_source_new(&output_timer_funcs, sizeof(GSource));
+    g_source_set_name(p->output_timer, "realtimesink-output");
+    g_source_set_priority(p->output_timer, G_PRIORITY_HIGH);   /* audio before socket reads */
+    /* The source keeps the element alive while a run may be in progress. */
+    g_source_set_callback(p->output_timer, nullptr, gst_object_ref(self), gst_object_unref);
+    g_source_attach(p->output_timer, p->net->context());
+  }
+  g_source_set_ready_time(p->output_timer, 0);
+}
+
+/* Stops it for good (the src pad's deactivation); a run in progress finishes first. */
+static void stop_output_timer(GstRealtimeSink *self)
+{
+  Private *p = self->priv;
+  GSource *timer = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(p->lock);
+    std::swap(timer, p->output_timer);
+  }
+  if (!timer)
+    return;
+  g_source_destroy(timer);
+  g_source_unref(timer);
+  GST_PAD_STREAM_LOCK(self->srcpad);   /* a run that had started has finished */
+  GST_PAD_STREAM_UNLOCK(self->srcpad);
 }
 
 static void stop_waiting(Private *p)
@@ -725,10 +852,16 @@ static gboolean gst_realtime_sink_src_activate_mode(GstPad *pad, GstObject *pare
     return FALSE;
   if (active)
     return TRUE;   /* the task starts in PAUSED→PLAYING, like any live source */
+  bool timer_driven;
   {
     std::lock_guard<std::mutex> lock(self->priv->lock);
     self->priv->flushing = true;
     stop_waiting(self->priv);
+    timer_driven = self->priv->output_timer != nullptr;
+  }
+  if (timer_driven) {
+    stop_output_timer(self);
+    return TRUE;
   }
   return gst_pad_stop_task(pad);
 }
@@ -880,6 +1013,7 @@ static void gst_realtime_sink_set_property(GObject *object, guint prop_id, const
     case PROP_CALL_ID: set_string(&p->call_id, value); break;
     case PROP_FILL_SILENCE: p->fill_silence = g_value_get_boolean(value); break;
     case PROP_OUTPUT_LEAD: p->output_lead_ms = g_value_get_uint(value); break;
+    case PROP_PUSH_FROM_NETWORK_THREAD: p->push_from_network_thread = g_value_get_boolean(value); break;
     case PROP_SYNC: p->sync = g_value_get_boolean(value); break;
     case PROP_EOS_TIMEOUT: p->eos_timeout_ms = g_value_get_uint(value); break;
     case PROP_MAX_RECONNECT_ATTEMPTS: p->max_reconnect_attempts = g_value_get_int(value); break;
@@ -952,6 +1086,7 @@ static void gst_realtime_sink_get_property(GObject *object, guint prop_id, GValu
     case PROP_CALL_ID: g_value_set_string(value, p->call_id.empty() ? nullptr : p->call_id.c_str()); break;
     case PROP_FILL_SILENCE: g_value_set_boolean(value, p->fill_silence); break;
     case PROP_OUTPUT_LEAD: g_value_set_uint(value, p->output_lead_ms); break;
+    case PROP_PUSH_FROM_NETWORK_THREAD: g_value_set_boolean(value, p->push_from_network_thread); break;
     case PROP_SYNC: g_value_set_boolean(value, p->sync); break;
     case PROP_EOS_TIMEOUT: g_value_set_uint(value, p->eos_timeout_ms); break;
     case PROP_MAX_RECONNECT_ATTEMPTS: g_value_set_int(value, p->max_reconnect_attempts); break;
@@ -1012,7 +1147,10 @@ static GstStateChangeReturn gst_realtime_sink_change_state(GstElement *element, 
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING: {
       std::lock_guard<std::mutex> lock(p->lock);
       p->playing = true;
-      gst_pad_start_task(self->srcpad, (GstTaskFunction) gst_realtime_sink_loop, self, nullptr);
+      if (p->push_from_network_thread)
+        start_output_timer(self);
+      else
+        gst_pad_start_task(self->srcpad, (GstTaskFunction) gst_realtime_sink_loop, self, nullptr);
       break;
     }
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED: {
@@ -1137,6 +1275,12 @@ static void gst_realtime_sink_class_init(GstRealtimeSinkClass *klass)
       "the far end and confirms what was played (mulawbridge: give its `lead` the same value); 0 = at "
       "its time, for local sinks", 0, 2000, 0,
       (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(gobject_class, PROP_PUSH_FROM_NETWORK_THREAD, g_param_spec_boolean(
+      "push-from-network-thread", "Push from the network thread",
+      "Hand out the reply from a timer on the session's network thread instead of a src task: no "
+      "streaming thread of its own, and a phone call's media socket on the same thread is served in "
+      "the same wake-up. Only when nothing downstream blocks (mulawbridge, udpsink sync=false)",
+      FALSE, (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
   g_object_class_install_property(gobject_class, PROP_FILL_SILENCE, g_param_spec_boolean("fill-silence",
       "Fill silence", "Put out silence while the model is quiet (for transports that want a continuous "
       "stream, such as RTP); otherwise GAP events", FALSE, rw));

@@ -41,6 +41,7 @@ struct Private {
   realtime::SessionConfig session;
   bool fill_silence = false;
   guint output_lead_ms = 0;      /* hand periods out this much before they are due */
+  bool push_from_network_thread = false;   /* periods from a timer on `net`, not a src task */
   bool sync = false;
   guint eos_timeout_ms = 30000;
   gint max_reconnect_attempts = 5;
@@ -82,13 +83,16 @@ struct Private {
   gint64 uncommitted_ms = 0;     /* caller audio since the last commit (manual turns) */
   GstClockID input_clock_id = nullptr;
 
-  /* Output side (src task). */
+  /* Output side (src task, or the output timer on `net`). */
   PlayoutQueue playout;
   GstClockTime next_ts = GST_CLOCK_TIME_NONE;
   GstClockID output_clock_id = nullptr;
+  GSource *output_timer = nullptr;   /* push-from-network-thread: from PAUSED→PLAYING to deactivation */
+  bool output_stopped = false;       /* the timer stopped itself (EOS, downstream error), as a task pauses */
   bool flushing = true;
   bool playing = false;          /* the task runs only in PLAYING and pauses itself otherwise */
   bool need_discont = true;
+  bool reply_start_aligned = false;   /* the timeline was moved to a reply's start: until it goes out */
   bool streams_started = false;
   bool output_eos_sent = false;
   GstClockTime downstream_latency = 0;

@@ -51,6 +51,7 @@ std::shared_ptr<NetThread> NetThread::acquire()
 
 namespace {
 thread_local NetThread *t_current_pooled = nullptr;   /* set on a pool thread, for its whole life */
+thread_local bool t_on_network_thread = false;         /* set on every network thread */
 }
 
 std::shared_ptr<NetThread> NetThread::acquire_pooled()
@@ -159,6 +160,7 @@ gpointer NetThread::thread_main(gpointer data)
 {
   auto *loop = static_cast<GMainLoop *>(data);
   GMainContext *context = g_main_loop_get_context(loop);
+  t_on_network_thread = true;
   g_main_context_push_thread_default(context);
   g_main_loop_run(loop);
   g_main_context_pop_thread_default(context);
@@ -169,6 +171,11 @@ gpointer NetThread::thread_main(gpointer data)
 bool NetThread::is_current() const
 {
   return g_main_context_is_owner(context_);
+}
+
+bool NetThread::on_network_thread()
+{
+  return t_on_network_thread;
 }
 
 void NetThread::invoke(std::function<void()> fn)

@@ -47,6 +47,9 @@ class NetThread : public std::enable_shared_from_this<NetThread> {
   GMainContext *context() const { return context_; }
   /* True when called from the network thread itself. */
   bool is_current() const;
+  /* True when called from any of the process's network threads: code that may run there too (a
+   * pad function reached from a push on one) must never block, or every call on it stalls. */
+  static bool on_network_thread();
 
   /* Runs @fn on the network thread, asynchronously (never waits, also when called from it).
    * Closures run in the order they were queued. They share one wake-up source: a burst from many

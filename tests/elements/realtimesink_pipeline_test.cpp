@@ -1,8 +1,12 @@
 /* realtimesink in real pipelines against the Realtime simulator on 127.0.0.1. */
 #include <gtest/gtest.h>
 
+#include <pthread.h>
+
 #include <atomic>
 #include <cmath>
+#include <mutex>
+#include <set>
 
 #include "clawvoice-contract.h"
 #include "common/json.h"
@@ -412,4 +416,105 @@ TEST_F(RealtimeSinkPipeline, ApiKeyIsNotReadableBack)
   EXPECT_STRNE(key, "sk-secret-value");
   g_free(key);
   gst_object_unref(e);
+}
+
+namespace {
+
+/* What the src pad pushed: by which threads, and whether periods came back to back. */
+struct SrcPushes {
+  std::mutex lock;
+  std::set<std::string> threads;
+  GstClockTime next_pts = GST_CLOCK_TIME_NONE;
+  int out_of_step = 0;   /* a period not right after the previous one, without DISCONT */
+
+  void watch(GstElement *element)
+  {
+    GstPad *src = gst_element_get_static_pad(element, "src");
+    gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, &SrcPushes::on_buffer, this, nullptr);
+    gst_object_unref(src);
+  }
+  static GstPadProbeReturn on_buffer(GstPad *, GstPadProbeInfo *info, gpointer data)
+  {
+    auto *self = static_cast<SrcPushes *>(data);
+    GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+    char name[32] = {0};
+    pthread_getname_np(pthread_self(), name, sizeof name);
+    std::lock_guard<std::mutex> l(self->lock);
+    self->threads.insert(name);
+    if (GST_CLOCK_TIME_IS_VALID(self->next_pts) && !GST_BUFFER_IS_DISCONT(buffer) &&
+        GST_BUFFER_PTS(buffer) != self->next_pts)
+      self->out_of_step++;
+    self->next_pts = GST_BUFFER_PTS(buffer) + GST_BUFFER_DURATION(buffer);
+    return GST_PAD_PROBE_OK;
+  }
+};
+
+bool src_has_task(GstElement *element)
+{
+  GstPad *src = gst_element_get_static_pad(element, "src");
+  GST_OBJECT_LOCK(src);
+  bool has = GST_PAD_TASK(src) != nullptr;
+  GST_OBJECT_UNLOCK(src);
+  gst_object_unref(src);
+  return has;
+}
+
+}  // namespace
+
+/* push-from-network-thread: the reply goes out from a timer on the session's network thread, with
+ * no src task: the same reply in the same 20 ms periods, timestamps back to back, paced to the
+ * clock, EOS at the end; and a teardown mid-reply returns at once. */
+TEST_F(RealtimeSinkPipeline, PushFromTheNetworkThreadHandsOutTheReplyWithoutATask)
+{
+  sim::Options options;
+  options.api_key = kKey;
+  options.on_user_turn = [](const sim::UserTurn &) {
+    return sim::Reply{sim::Reply::Kind::Speak, kLongReply, "", ""};
+  };
+  auto simulator = start_simulator(options);
+  ASSERT_TRUE(simulator);
+  Pipeline p(pcm_input("question.wav") + sink(*simulator, "push-from-network-thread=true") +
+             " ! fakesink name=out sync=false");
+  GstElement *rt = p.by_name("rt");
+  Collector out;
+  out.attach(p.by_name("out"));
+  SrcPushes pushes;
+  pushes.watch(rt);
+  ASSERT_NE(p.play(), GST_STATE_CHANGE_FAILURE);
+  gint64 first_audio = 0;
+  ASSERT_TRUE(p.run_until([&] { return out.bytes > 0; }, 20000)) << p.first_error();
+  first_audio = g_get_monotonic_time();
+  ASSERT_EQ(p.run(40000), GST_MESSAGE_EOS) << p.first_error();
+  double reply_ms = double(out.bytes) / 48.0;
+  double took_ms = (g_get_monotonic_time() - first_audio) / 1000.0;
+  std::cout << reply_ms << " ms of reply handed out in " << took_ms << " ms\n";
+  EXPECT_GT(reply_ms, 4000) << "the long sentence";
+  EXPECT_EQ(out.bytes % 960, 0u) << "whole 20 ms periods";
+  EXPECT_GT(out.rms(), 300.0) << "the reply is audible";
+  EXPECT_GE(took_ms, reply_ms - 100) << "in real time, not in a burst";
+  EXPECT_FALSE(src_has_task(rt)) << "no src task";
+  {
+    std::lock_guard<std::mutex> l(pushes.lock);
+    ASSERT_EQ(pushes.threads.size(), 1u);
+    EXPECT_EQ(pushes.threads.begin()->rfind("clawvoice-net", 0), 0u) << *pushes.threads.begin();
+    EXPECT_EQ(pushes.out_of_step, 0) << "periods back to back";
+  }
+  EXPECT_TRUE(simulator->errors_sent().empty());
+  EXPECT_EQ(gst_element_set_state(p.get(), GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+
+  /* Torn down while the reply plays: the pad's deactivation stops the timer, waits for a run in
+   * progress, and nothing is pushed after. */
+  Pipeline q(pcm_input("question.wav") + sink(*simulator, "push-from-network-thread=true") +
+             " ! fakesink name=out sync=false");
+  Collector out2;
+  out2.attach(q.by_name("out"));
+  ASSERT_NE(q.play(), GST_STATE_CHANGE_FAILURE);
+  ASSERT_TRUE(q.run_until([&] { return out2.bytes > 48 * 500; }, 20000)) << q.first_error();
+  gint64 t0 = g_get_monotonic_time();
+  EXPECT_EQ(gst_element_set_state(q.get(), GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  EXPECT_LT(g_get_monotonic_time() - t0, 2000000) << "teardown does not hang";
+  guint64 after_teardown = out2.bytes;
+  g_usleep(100000);
+  EXPECT_EQ(out2.bytes.load(), after_teardown) << "nothing pushed after the teardown";
+  EXPECT_TRUE(q.first_error().empty()) << q.first_error();
 }

@@ -696,3 +696,88 @@ TEST_F(MulawBridge, PushFromTheNetworkThreadCarriesTheCallWithoutATaskOfItsOwn)
   EXPECT_LT(g_get_monotonic_time() - t0, 2000000) << "teardown does not hang";
   EXPECT_TRUE(caller.wait_until([](const PeerObservations &o) { return o.closed; }, 3000));
 }
+
+/* Whether @element's src pad has a task (started or not). */
+static bool src_has_task(GstElement *element)
+{
+  GstPad *src = gst_element_get_static_pad(element, "src");
+  GST_OBJECT_LOCK(src);
+  bool has = GST_PAD_TASK(src) != nullptr;
+  GST_OBJECT_UNLOCK(src);
+  gst_object_unref(src);
+  return has;
+}
+
+/* Both elements with push-from-network-thread (what twilio.launch sets): realtimesink hands the reply
+ * out from a timer on its session's network thread, with no src task, and mulawbridge never makes
+ * that thread wait. The call has no streaming thread of its own, the reply is paced to the lead as
+ * with a task, and a barge-in still clears Twilio and truncates at what was heard. */
+TEST_F(MulawBridge, ReplyHandedOutFromTheNetworkThreadIsPacedToTheLeadAndBargeInStillClears)
+{
+  auto simulator = simulator_saying([](int turn) { return turn == 0 ? kLongReply : "Okay."; });
+  ASSERT_TRUE(simulator);
+  Pipeline p(call_line(*simulator, "lead=160 push-from-network-thread=true",
+                       "output-lead=160 push-from-network-thread=true"));
+  GstElement *tw = p.by_name("tw");
+  GstElement *rt = p.by_name("rt");
+  gboolean configured = FALSE;
+  g_object_get(rt, "push-from-network-thread", &configured, nullptr);
+  EXPECT_TRUE(configured);
+
+  struct Pushers {
+    std::mutex lock;
+    std::set<std::string> names;
+  } pushers;
+  GstPad *sink = gst_element_get_static_pad(tw, "sink");
+  gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER, [](GstPad *, GstPadProbeInfo *, gpointer data) {
+    char name[32] = {0};
+    pthread_getname_np(pthread_self(), name, sizeof name);
+    auto *seen = static_cast<Pushers *>(data);
+    std::lock_guard<std::mutex> l(seen->lock);
+    seen->names.insert(name);
+    return GST_PAD_PROBE_OK;
+  }, &pushers, nullptr);
+  gst_object_unref(sink);
+
+  ASSERT_NE(p.play(), GST_STATE_CHANGE_FAILURE);
+  PeerOptions options;
+  options.caller_audio = load_mulaw(data_path("question_then_interrupt.wav"));
+  TwilioPeer peer(options);
+  ASSERT_TRUE(peer.connect(stream_url(tw)));
+
+  /* Mid-reply: no thread of either element's own. */
+  ASSERT_TRUE(peer.wait_until([](const PeerObservations &o) { return o.played_ms > 600; }, 30000)) << p.first_error();
+  EXPECT_FALSE(src_has_task(rt)) << "realtimesink runs no src task";
+  EXPECT_FALSE(src_has_task(tw)) << "mulawbridge runs no src task";
+
+  ASSERT_TRUE(p.run_until([&] { return !simulator->truncations().empty() && peer.observe().clears > 0; }, 40000))
+      << p.first_error();
+  PeerObservations o = peer.observe();
+  {
+    std::lock_guard<std::mutex> l(pushers.lock);
+    ASSERT_EQ(pushers.names.size(), 1u);
+    EXPECT_EQ(pushers.names.begin()->rfind("clawvoice-net", 0), 0u) << *pushers.names.begin();
+  }
+  EXPECT_GT(rms_of_mulaw(o.audio), 300.0) << "the reply is audible";
+  auto truncations = simulator->truncations();
+  ASSERT_EQ(truncations.size(), 1u);
+  ASSERT_EQ(o.played_at_clear_ms.size(), 1u);
+  double played = o.played_at_clear_ms[0];
+  std::cout << "peer played " << played << " ms before the clear; truncated at " << truncations[0].audio_end_ms
+            << " ms; most buffered " << o.max_buffered_ms << " ms; late frames " << stat(tw, "late-frames") << "\n";
+  EXPECT_GT(played, 300);
+  EXPECT_NEAR(double(truncations[0].audio_end_ms), played, 40.0) << "truncated at what Twilio played";
+  EXPECT_LE(o.max_buffered_ms, 160.0 + 40.0) << "paced to the lead, as with a task";
+  EXPECT_GE(o.max_buffered_ms, 160.0 - 20.0) << "the lead is used";
+  EXPECT_EQ(o.odd_sized_frames, 0);
+  EXPECT_LE(stat(tw, "late-frames"), 2u);
+  EXPECT_EQ(o.invalid, 0) << o.first_invalid;
+
+  /* The second reply ("Okay.") is heard too, then a teardown while the caller still streams
+   * returns at once: the pad's deactivation stops the timer and waits for a run in progress. */
+  ASSERT_TRUE(p.run_until([&] { return simulator->user_turns().size() >= 2; }, 20000)) << p.first_error();
+  gint64 t0 = g_get_monotonic_time();
+  EXPECT_EQ(gst_element_set_state(p.get(), GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  EXPECT_LT(g_get_monotonic_time() - t0, 2000000) << "teardown does not hang";
+  EXPECT_TRUE(p.first_error().empty()) << p.first_error();
+}
