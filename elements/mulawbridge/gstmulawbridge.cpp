@@ -77,6 +77,7 @@ enum {
   PROP_BOUND_PORT,
   PROP_LEAD,
   PROP_MARK_INTERVAL,
+  PROP_FRAMES_PER_MESSAGE,
   PROP_POST_MARKS,
   PROP_PUSH_FROM_NETWORK_THREAD,
   PROP_STATS,
@@ -398,6 +399,7 @@ static void gst_mulaw_bridge_set_property(GObject *object, guint prop_id, const 
     case PROP_PATH: set_string(&p->path, value, "/voice/stream"); break;
     case PROP_LEAD: p->lead_ms = g_value_get_uint(value); break;
     case PROP_MARK_INTERVAL: p->mark_interval = g_value_get_uint(value); break;
+    case PROP_FRAMES_PER_MESSAGE: p->frames_per_message = g_value_get_uint(value); break;
     case PROP_POST_MARKS: p->post_marks = g_value_get_boolean(value); break;
     case PROP_PUSH_FROM_NETWORK_THREAD: p->push_from_network = g_value_get_boolean(value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
@@ -425,6 +427,7 @@ static void gst_mulaw_bridge_get_property(GObject *object, guint prop_id, GValue
     case PROP_BOUND_PORT: g_value_set_int(value, (gint) p->bound_port); break;
     case PROP_LEAD: g_value_set_uint(value, p->lead_ms); break;
     case PROP_MARK_INTERVAL: g_value_set_uint(value, p->mark_interval); break;
+    case PROP_FRAMES_PER_MESSAGE: g_value_set_uint(value, p->frames_per_message); break;
     case PROP_POST_MARKS: g_value_set_boolean(value, p->post_marks); break;
     case PROP_PUSH_FROM_NETWORK_THREAD: g_value_set_boolean(value, p->push_from_network); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
@@ -456,6 +459,8 @@ static void reset_call_state(Private *p)
   p->heard_echo_us = 0;
   p->heard_at_clear = GST_CLOCK_TIME_NONE;
   p->frames_since_mark = 0;
+  p->held_media.clear();
+  p->held_frames = 0;
   p->unmarked_start = p->unmarked_end = GST_CLOCK_TIME_NONE;
   p->eos_pending = p->eos_posted = false;
   p->eos_seqnum = 0;
@@ -703,6 +708,11 @@ static void gst_mulaw_bridge_class_init(GstMulawBridgeClass *klass)
   g_object_class_install_property(gobject_class, PROP_MARK_INTERVAL, g_param_spec_uint("mark-interval",
       "Mark interval", "Send a mark after this many 20 ms frames (and at the end of each burst); the heard "
       "position is confirmed this often and advanced with the clock in between", 1, 50, kDefaultMarkInterval, playing));
+  g_object_class_install_property(gobject_class, PROP_FRAMES_PER_MESSAGE, g_param_spec_uint(
+      "frames-per-message", "Frames per message", "20 ms frames in each media message to Twilio (whole "
+      "frames always): fewer, larger messages cost less per call; Twilio's buffer then holds between "
+      "lead minus that much and lead. The frames of a message that is not full go at the end of a burst",
+      1, 25, 1, playing));
   g_object_class_install_property(gobject_class, PROP_POST_MARKS, g_param_spec_boolean("post-marks",
       "Post marks", "Post a clawvoice-twilio-mark bus message for every mark Twilio echoes", FALSE, playing));
   g_object_class_install_property(gobject_class, PROP_PUSH_FROM_NETWORK_THREAD, g_param_spec_boolean(

@@ -48,6 +48,7 @@ struct Private {
   std::string path = "/voice/stream";
   guint lead_ms = 160;
   guint mark_interval = kDefaultMarkInterval;
+  guint frames_per_message = 1;        /* 20 ms frames per outbound media message */
   bool post_marks = false;
   bool push_from_network = false;      /* push the caller's audio from the network thread (no src task) */
 
@@ -89,6 +90,8 @@ struct Private {
   gint64 heard_echo_us = 0;            /* monotonic time of the last "heard" echo; 0 after a clear */
   GstClockTime heard_at_clear = GST_CLOCK_TIME_NONE;   /* the heard position when the last clear went */
   guint frames_since_mark = 0;
+  std::string held_media;              /* frames paced out but not sent yet: a message fills up */
+  guint held_frames = 0;
   GstClockTime unmarked_start = GST_CLOCK_TIME_NONE;
   GstClockTime unmarked_end = GST_CLOCK_TIME_NONE;
   bool eos_pending = false;            /* EOS posted once every mark came back (or on timeout) */

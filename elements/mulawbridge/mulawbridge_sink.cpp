@@ -9,8 +9,10 @@
  * streaming thread on the clock, never the network thread; flushing, a state change or a clear
  * unschedules it.
  *
- * After every `mark-interval` frames (and at the end of each burst: GAP or EOS) a mark follows. The
- * POSITION query answers with the end of the last audio Twilio confirmed as played (MarkLedger). */
+ * Frames go out `frames-per-message` to a media message (whole 20 ms frames always; the last
+ * message of a burst may hold fewer). After every `mark-interval` frames, at a message's end, and
+ * at the end of each burst (GAP or EOS) a mark follows. The POSITION query answers with the end of
+ * the last audio Twilio confirmed as played (MarkLedger). */
 #include <algorithm>
 #include <cstring>
 
@@ -32,6 +34,28 @@ void send_pending_mark(Private *p, std::vector<std::string> *texts)
   texts->push_back(twilio::build_mark(p->start.stream_sid, name));
   p->frames_since_mark = 0;
   p->unmarked_start = p->unmarked_end = GST_CLOCK_TIME_NONE;
+}
+
+/* Sends the frames held for the next message, and a mark after them when one is due (lock held). */
+void send_held_media(Private *p, bool mark_now = false)
+{
+  if (p->stream != StreamState::Started || !p->socket) {
+    p->held_media.clear();
+    p->held_frames = 0;
+    return;
+  }
+  std::vector<std::string> texts;
+  if (p->held_frames > 0) {
+    texts.push_back(twilio::build_media(p->start.stream_sid,
+        reinterpret_cast<const guint8 *>(p->held_media.data()), p->held_media.size()));
+    p->held_media.clear();
+    p->held_frames = 0;
+  }
+  if (mark_now || p->frames_since_mark >= p->mark_interval)
+    send_pending_mark(p, &texts);
+  /* Queued in order with a clear sent from another thread: both go under the lock. */
+  if (!texts.empty())
+    p->socket->send(std::move(texts));
 }
 
 /* Waits until @frame_rt is due (minus the lead), then sends it. The lock is held on entry and exit,
@@ -106,16 +130,15 @@ GstFlowReturn pace_and_send(GstMulawBridge *self, std::unique_lock<std::mutex> &
     p->late_frames++;
   GST_LOG_OBJECT(self, "frame %" GST_TIME_FORMAT " sent%s; Twilio's buffer ends at %" GST_TIME_FORMAT,
       GST_TIME_ARGS(frame_rt), late ? " late" : "", GST_TIME_ARGS(p->remote_end_rt));
-  std::vector<std::string> texts;
-  texts.push_back(twilio::build_media(p->start.stream_sid, frame, kFrameBytes));
+  p->held_media.append(reinterpret_cast<const char *>(frame), kFrameBytes);
+  p->held_frames++;
   if (!GST_CLOCK_TIME_IS_VALID(p->unmarked_start))
     p->unmarked_start = frame_rt;
   p->unmarked_end = frame_rt + kFrame;
-  if (++p->frames_since_mark >= p->mark_interval)
-    send_pending_mark(p, &texts);
+  p->frames_since_mark++;
   p->frames_out++;
-  /* Queued in order with a clear sent from another thread: both go under the lock. */
-  p->socket->send(std::move(texts));
+  if (p->held_frames >= p->frames_per_message)
+    send_held_media(p);
   return GST_FLOW_OK;
 }
 
@@ -124,9 +147,7 @@ void mark_burst_end(Private *p)
 {
   if (p->frames_since_mark == 0 || p->stream != StreamState::Started || !p->socket)
     return;
-  std::vector<std::string> texts;
-  send_pending_mark(p, &texts);
-  p->socket->send(std::move(texts));
+  send_held_media(p, true);
 }
 
 /* What the caller has heard (running time): the end of the last audio Twilio confirmed as played,
@@ -170,6 +191,8 @@ void handle_clear(GstMulawBridge *self)
   p->next_frame_rt = GST_CLOCK_TIME_NONE;
   p->remote_end_rt = p->last_sent_end_rt = GST_CLOCK_TIME_NONE;   /* Twilio's buffer is empty again */
   p->frames_since_mark = 0;
+  p->held_media.clear();   /* never sent: nothing of it was heard */
+  p->held_frames = 0;
   p->unmarked_start = p->unmarked_end = GST_CLOCK_TIME_NONE;
   sink_wake(p);
   if (p->stream == StreamState::Started && p->socket)
@@ -332,6 +355,8 @@ gboolean sink_event(GstPad *pad, GstObject *parent, GstEvent *event)
       std::lock_guard<std::mutex> lock(p->lock);
       p->sink_flushing = false;
       gst_adapter_clear(p->adapter);
+      p->held_media.clear();
+      p->held_frames = 0;
       gst_segment_init(&p->segment, GST_FORMAT_TIME);
       p->next_frame_rt = GST_CLOCK_TIME_NONE;
       p->eos_pending = false;

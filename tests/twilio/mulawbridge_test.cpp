@@ -781,3 +781,40 @@ TEST_F(MulawBridge, ReplyHandedOutFromTheNetworkThreadIsPacedToTheLeadAndBargeIn
   EXPECT_LT(g_get_monotonic_time() - t0, 2000000) << "teardown does not hang";
   EXPECT_TRUE(p.first_error().empty()) << p.first_error();
 }
+
+/* frames-per-message (twilio.launch sends 5): the same audio, untouched, in fewer and larger
+ * messages of whole 20 ms frames; the last message of the burst holds the rest; Twilio's buffer
+ * stays between lead minus a message and lead; a mark follows every message. */
+TEST_F(MulawBridge, FramesPerMessageSendsWholeFramesInFewerMessagesWithinTheLead)
+{
+  std::vector<uint8_t> file = load_mulaw(data_path("question.wav"));
+  Pipeline p("filesrc location=" + data_path("question.wav") +
+             " ! wavparse ! audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate=8000,channels=1 ! "
+             "mulawenc ! mulawbridge name=tw listen=true port=0 lead=200 frames-per-message=5");
+  GstElement *tw = p.by_name("tw");
+  ASSERT_NE(gst_element_set_state(p.get(), GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  PeerOptions options;
+  options.stream_audio = false;
+  TwilioPeer peer(options);
+  ASSERT_TRUE(peer.connect(stream_url(tw)));
+  ASSERT_TRUE(p.run_until([&] { return !p.element_messages(CLAWVOICE_MESSAGE_TWILIO_START).empty(); }, 5000));
+  ASSERT_NE(p.play(), GST_STATE_CHANGE_FAILURE);
+  ASSERT_EQ(p.run(15000), GST_MESSAGE_EOS) << p.first_error();
+
+  PeerObservations o = peer.observe();
+  size_t frames = (file.size() + 159) / 160;
+  ASSERT_EQ(o.media_sizes.size(), (frames + 4) / 5) << "five frames to a message";
+  for (size_t i = 0; i + 1 < o.media_sizes.size(); i++)
+    ASSERT_EQ(o.media_sizes[i], 800u) << "message " << i;
+  EXPECT_EQ(o.media_sizes.back(), 160u * (frames - 5 * (o.media_sizes.size() - 1))) << "the rest, whole frames";
+  ASSERT_GE(o.audio.size(), file.size());
+  EXPECT_TRUE(std::equal(file.begin(), file.end(), o.audio.begin())) << "untouched μ-law";
+  std::cout << "most buffered " << o.max_buffered_ms << " ms, " << o.marks << " marks for "
+            << o.media_sizes.size() << " messages\n";
+  EXPECT_LE(o.max_buffered_ms, 200.0 + 40.0);
+  EXPECT_GE(o.max_buffered_ms, 200.0 - 20.0) << "the lead is used";
+  EXPECT_EQ((size_t) o.marks, o.media_sizes.size()) << "a mark after each message (mark-interval 5)";
+  EXPECT_EQ(stat(tw, "marks-heard"), stat(tw, "marks-sent"));
+  EXPECT_EQ(stat(tw, "frames-out"), (guint64) frames);
+  EXPECT_EQ(o.invalid, 0) << o.first_invalid;
+}

@@ -131,6 +131,7 @@ struct TwilioPeer::Impl {
         obs.last_media_us = now;
         if (payload.size() != kChunkBytes)
           obs.odd_sized_frames++;
+        obs.media_sizes.push_back(payload.size());
         obs.audio.insert(obs.audio.end(), payload.begin(), payload.end());
         /* Played in real time after what is already buffered. */
         gint64 start = std::max(now, play_end_us);

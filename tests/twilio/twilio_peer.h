@@ -35,6 +35,7 @@ struct PeerObservations {
   int media_sent = 0;            /* caller media messages sent */
   int media_frames = 0;          /* media messages received */
   int odd_sized_frames = 0;      /* media payloads that are not 160 bytes */
+  std::vector<size_t> media_sizes;   /* payload bytes of each media message, in order */
   int marks = 0;
   int clears = 0;
   int invalid = 0;               /* messages the strict parser refused, or with a wrong streamSid */
