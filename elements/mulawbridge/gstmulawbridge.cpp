@@ -461,6 +461,7 @@ static void reset_call_state(Private *p)
   p->frames_since_mark = 0;
   p->held_media.clear();
   p->held_frames = 0;
+  p->sent_end_rt = GST_CLOCK_TIME_NONE;
   p->unmarked_start = p->unmarked_end = GST_CLOCK_TIME_NONE;
   p->eos_pending = p->eos_posted = false;
   p->eos_seqnum = 0;

@@ -92,6 +92,7 @@ struct Private {
   guint frames_since_mark = 0;
   std::string held_media;              /* frames paced out but not sent yet: a message fills up */
   guint held_frames = 0;
+  GstClockTime sent_end_rt = GST_CLOCK_TIME_NONE;      /* when Twilio will have played what it really got */
   GstClockTime unmarked_start = GST_CLOCK_TIME_NONE;
   GstClockTime unmarked_end = GST_CLOCK_TIME_NONE;
   bool eos_pending = false;            /* EOS posted once every mark came back (or on timeout) */

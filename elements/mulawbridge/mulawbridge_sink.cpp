@@ -50,6 +50,7 @@ void send_held_media(Private *p, bool mark_now = false)
         reinterpret_cast<const guint8 *>(p->held_media.data()), p->held_media.size()));
     p->held_media.clear();
     p->held_frames = 0;
+    p->sent_end_rt = p->remote_end_rt;   /* (the model's end includes every frame paced out) */
   }
   if (mark_now || p->frames_since_mark >= p->mark_interval)
     send_pending_mark(p, &texts);
@@ -66,6 +67,7 @@ GstFlowReturn pace_and_send(GstMulawBridge *self, std::unique_lock<std::mutex> &
   Private *p = get_private(self);
   const guint64 clear_seq = p->clear_seq;
   bool late = false;
+  GstClockTime now_rt = 0;
   while (true) {
     if (p->sink_flushing)
       return GST_FLOW_FLUSHING;
@@ -90,7 +92,7 @@ GstFlowReturn pace_and_send(GstMulawBridge *self, std::unique_lock<std::mutex> &
     }
     GstClockTime base = gst_element_get_base_time(GST_ELEMENT(self));
     GstClockTime now = gst_clock_get_time(clock);
-    GstClockTime now_rt = now > base ? now - base : 0;
+    now_rt = now > base ? now - base : 0;
     GstClockTime due = frame_rt + p->latency;                 /* when it should be heard */
     GstClockTime lead = p->lead_ms * GST_MSECOND;
     GstClockTime send_at = due > lead ? due - lead : 0;
@@ -137,7 +139,11 @@ GstFlowReturn pace_and_send(GstMulawBridge *self, std::unique_lock<std::mutex> &
   p->unmarked_end = frame_rt + kFrame;
   p->frames_since_mark++;
   p->frames_out++;
-  if (p->held_frames >= p->frames_per_message)
+  /* A message goes once full, or at once while Twilio holds less than half the lead of what was
+   * really sent (a reply's start, or after a hiccup): held frames must not let its buffer run dry. */
+  bool running_low = !GST_CLOCK_TIME_IS_VALID(p->sent_end_rt) ||
+      p->sent_end_rt < now_rt + p->lead_ms * GST_MSECOND / 2;
+  if (p->held_frames >= p->frames_per_message || running_low)
     send_held_media(p);
   return GST_FLOW_OK;
 }
@@ -193,6 +199,7 @@ void handle_clear(GstMulawBridge *self)
   p->frames_since_mark = 0;
   p->held_media.clear();   /* never sent: nothing of it was heard */
   p->held_frames = 0;
+  p->sent_end_rt = GST_CLOCK_TIME_NONE;
   p->unmarked_start = p->unmarked_end = GST_CLOCK_TIME_NONE;
   sink_wake(p);
   if (p->stream == StreamState::Started && p->socket)
@@ -357,6 +364,7 @@ gboolean sink_event(GstPad *pad, GstObject *parent, GstEvent *event)
       gst_adapter_clear(p->adapter);
       p->held_media.clear();
       p->held_frames = 0;
+      p->sent_end_rt = GST_CLOCK_TIME_NONE;
       gst_segment_init(&p->segment, GST_FORMAT_TIME);
       p->next_frame_rt = GST_CLOCK_TIME_NONE;
       p->eos_pending = false;

@@ -111,6 +111,7 @@ enum {
   PROP_FILL_SILENCE,
   PROP_OUTPUT_LEAD,
   PROP_PUSH_FROM_NETWORK_THREAD,
+  PROP_OUTPUT_BATCH,
   PROP_SYNC,
   PROP_EOS_TIMEOUT,
   PROP_MAX_RECONNECT_ATTEMPTS,
@@ -769,8 +770,11 @@ static gint64 run_due_periods(GstRealtimeSink *self, bool *stopped)
     GstClockTimeDiff wait = GST_CLOCK_DIFF(gst_clock_get_time(clock), base + due_at);
     gst_object_unref(clock);
     gint64 now = g_get_monotonic_time();
-    if (wait > 0)
+    /* The first period of a run goes at its time; the rest of the batch with it. */
+    GstClockTimeDiff slack = periods > 0 ? (GstClockTimeDiff) p->output_batch_ms * GST_MSECOND : 0;
+    if (wait > slack)
       return now + (wait + 999) / 1000;   /* (GstSystemClock is the monotonic clock, in ns) */
+    wait = MIN(wait, 0);
     if (!hand_out_period(self, lock, now + wait / 1000)) {
       *stopped = true;
       return -1;
@@ -1014,6 +1018,7 @@ static void gst_realtime_sink_set_property(GObject *object, guint prop_id, const
     case PROP_FILL_SILENCE: p->fill_silence = g_value_get_boolean(value); break;
     case PROP_OUTPUT_LEAD: p->output_lead_ms = g_value_get_uint(value); break;
     case PROP_PUSH_FROM_NETWORK_THREAD: p->push_from_network_thread = g_value_get_boolean(value); break;
+    case PROP_OUTPUT_BATCH: p->output_batch_ms = g_value_get_uint(value); break;
     case PROP_SYNC: p->sync = g_value_get_boolean(value); break;
     case PROP_EOS_TIMEOUT: p->eos_timeout_ms = g_value_get_uint(value); break;
     case PROP_MAX_RECONNECT_ATTEMPTS: p->max_reconnect_attempts = g_value_get_int(value); break;
@@ -1087,6 +1092,7 @@ static void gst_realtime_sink_get_property(GObject *object, guint prop_id, GValu
     case PROP_FILL_SILENCE: g_value_set_boolean(value, p->fill_silence); break;
     case PROP_OUTPUT_LEAD: g_value_set_uint(value, p->output_lead_ms); break;
     case PROP_PUSH_FROM_NETWORK_THREAD: g_value_set_boolean(value, p->push_from_network_thread); break;
+    case PROP_OUTPUT_BATCH: g_value_set_uint(value, p->output_batch_ms); break;
     case PROP_SYNC: g_value_set_boolean(value, p->sync); break;
     case PROP_EOS_TIMEOUT: g_value_set_uint(value, p->eos_timeout_ms); break;
     case PROP_MAX_RECONNECT_ATTEMPTS: g_value_set_int(value, p->max_reconnect_attempts); break;
@@ -1281,6 +1287,12 @@ static void gst_realtime_sink_class_init(GstRealtimeSinkClass *klass)
       "streaming thread of its own, and a phone call's media socket on the same thread is served in "
       "the same wake-up. Only when nothing downstream blocks (mulawbridge, udpsink sync=false)",
       FALSE, (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(gobject_class, PROP_OUTPUT_BATCH, g_param_spec_uint("output-batch",
+      "Output batch", "With push-from-network-thread: when a period is due, hand out with it those due "
+      "within this many ms, so the timer wakes once per batch instead of once per 20 ms period (for a "
+      "transport that buffers at the far end: the far end then holds between output-lead - 20 ms and "
+      "that plus output-batch). 0 = each period at its time", 0, 1000, 0,
+      (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
   g_object_class_install_property(gobject_class, PROP_FILL_SILENCE, g_param_spec_boolean("fill-silence",
       "Fill silence", "Put out silence while the model is quiet (for transports that want a continuous "
       "stream, such as RTP); otherwise GAP events", FALSE, rw));

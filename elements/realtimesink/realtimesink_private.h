@@ -42,6 +42,7 @@ struct Private {
   bool fill_silence = false;
   guint output_lead_ms = 0;      /* hand periods out this much before they are due */
   bool push_from_network_thread = false;   /* periods from a timer on `net`, not a src task */
+  guint output_batch_ms = 0;     /* timer: with a due period, those due this much later go too */
   bool sync = false;
   guint eos_timeout_ms = 30000;
   gint max_reconnect_attempts = 5;

@@ -426,6 +426,7 @@ struct SrcPushes {
   std::set<std::string> threads;
   GstClockTime next_pts = GST_CLOCK_TIME_NONE;
   int out_of_step = 0;   /* a period not right after the previous one, without DISCONT */
+  std::vector<gint64> pushed_at_us;   /* monotonic time of each push */
 
   void watch(GstElement *element)
   {
@@ -441,6 +442,7 @@ struct SrcPushes {
     pthread_getname_np(pthread_self(), name, sizeof name);
     std::lock_guard<std::mutex> l(self->lock);
     self->threads.insert(name);
+    self->pushed_at_us.push_back(g_get_monotonic_time());
     if (GST_CLOCK_TIME_IS_VALID(self->next_pts) && !GST_BUFFER_IS_DISCONT(buffer) &&
         GST_BUFFER_PTS(buffer) != self->next_pts)
       self->out_of_step++;
@@ -517,4 +519,42 @@ TEST_F(RealtimeSinkPipeline, PushFromTheNetworkThreadHandsOutTheReplyWithoutATas
   g_usleep(100000);
   EXPECT_EQ(out2.bytes.load(), after_teardown) << "nothing pushed after the teardown";
   EXPECT_TRUE(q.first_error().empty()) << q.first_error();
+}
+
+/* output-batch (twilio.launch: 80 ms): when a period is due, those due within the batch go with
+ * it, so the timer wakes once per five periods; the reply still comes out in real time overall. */
+TEST_F(RealtimeSinkPipeline, OutputBatchHandsOutFivePeriodsPerWakeUp)
+{
+  sim::Options options;
+  options.api_key = kKey;
+  options.on_user_turn = [](const sim::UserTurn &) {
+    return sim::Reply{sim::Reply::Kind::Speak, kLongReply, "", ""};
+  };
+  auto simulator = start_simulator(options);
+  ASSERT_TRUE(simulator);
+  Pipeline p(pcm_input("question.wav") + sink(*simulator, "push-from-network-thread=true output-batch=80") +
+             " ! fakesink name=out sync=false");
+  Collector out;
+  out.attach(p.by_name("out"));
+  SrcPushes pushes;
+  pushes.watch(p.by_name("rt"));
+  ASSERT_NE(p.play(), GST_STATE_CHANGE_FAILURE);
+  ASSERT_EQ(p.run(40000), GST_MESSAGE_EOS) << p.first_error();
+
+  std::lock_guard<std::mutex> l(pushes.lock);
+  const auto &at = pushes.pushed_at_us;
+  ASSERT_GT(at.size(), 200u) << "a reply of several seconds";
+  /* Wake-ups: pushes more than 10 ms after the previous one. */
+  size_t wakeups = 1;
+  for (size_t i = 1; i < at.size(); i++)
+    wakeups += at[i] - at[i - 1] > 10000;
+  double periods_per_wakeup = double(at.size()) / double(wakeups);
+  double took_ms = (at.back() - at.front()) / 1000.0;
+  std::cout << at.size() << " periods in " << wakeups << " wake-ups (" << periods_per_wakeup << " each), over "
+            << took_ms << " ms\n";
+  EXPECT_GT(periods_per_wakeup, 4.5) << "five periods per wake-up";
+  EXPECT_LT(periods_per_wakeup, 5.5);
+  EXPECT_NEAR(took_ms, at.size() * 20.0, 200.0) << "still real time overall";
+  EXPECT_EQ(pushes.out_of_step, 0) << "periods back to back";
+  EXPECT_GT(out.rms(), 300.0);
 }
