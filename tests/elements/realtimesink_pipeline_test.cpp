@@ -420,6 +420,17 @@ TEST_F(RealtimeSinkPipeline, ApiKeyIsNotReadableBack)
 
 namespace {
 
+/* A simulator that answers every turn with @reply, spoken. */
+std::unique_ptr<sim::RealtimeSimulator> simulator_answering(const std::string &reply)
+{
+  sim::Options options;
+  options.api_key = kKey;
+  options.on_user_turn = [reply](const sim::UserTurn &) {
+    return sim::Reply{sim::Reply::Kind::Speak, reply, "", ""};
+  };
+  return start_simulator(options);
+}
+
 /* What the src pad pushed: by which threads, and whether periods came back to back. */
 struct SrcPushes {
   std::mutex lock;
@@ -451,16 +462,6 @@ struct SrcPushes {
   }
 };
 
-bool src_has_task(GstElement *element)
-{
-  GstPad *src = gst_element_get_static_pad(element, "src");
-  GST_OBJECT_LOCK(src);
-  bool has = GST_PAD_TASK(src) != nullptr;
-  GST_OBJECT_UNLOCK(src);
-  gst_object_unref(src);
-  return has;
-}
-
 }  // namespace
 
 /* push-from-network-thread: the reply goes out from a timer on the session's network thread, with
@@ -468,12 +469,7 @@ bool src_has_task(GstElement *element)
  * clock, EOS at the end; and a teardown mid-reply returns at once. */
 TEST_F(RealtimeSinkPipeline, PushFromTheNetworkThreadHandsOutTheReplyWithoutATask)
 {
-  sim::Options options;
-  options.api_key = kKey;
-  options.on_user_turn = [](const sim::UserTurn &) {
-    return sim::Reply{sim::Reply::Kind::Speak, kLongReply, "", ""};
-  };
-  auto simulator = start_simulator(options);
+  auto simulator = simulator_answering(kLongReply);
   ASSERT_TRUE(simulator);
   Pipeline p(pcm_input("question.wav") + sink(*simulator, "push-from-network-thread=true") +
              " ! fakesink name=out sync=false");
@@ -525,12 +521,7 @@ TEST_F(RealtimeSinkPipeline, PushFromTheNetworkThreadHandsOutTheReplyWithoutATas
  * it, so the timer wakes once per five periods; the reply still comes out in real time overall. */
 TEST_F(RealtimeSinkPipeline, OutputBatchHandsOutFivePeriodsPerWakeUp)
 {
-  sim::Options options;
-  options.api_key = kKey;
-  options.on_user_turn = [](const sim::UserTurn &) {
-    return sim::Reply{sim::Reply::Kind::Speak, kLongReply, "", ""};
-  };
-  auto simulator = start_simulator(options);
+  auto simulator = simulator_answering(kLongReply);
   ASSERT_TRUE(simulator);
   Pipeline p(pcm_input("question.wav") + sink(*simulator, "push-from-network-thread=true output-batch=80") +
              " ! fakesink name=out sync=false");

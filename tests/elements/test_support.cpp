@@ -1,5 +1,7 @@
 #include "test_support.h"
 
+#include <pthread.h>
+
 #include <mutex>
 
 #include "common/gsttoolexecutor.h"
@@ -275,4 +277,26 @@ void register_test_elements()
 {
   gst_element_register(nullptr, "testexecutor", GST_RANK_NONE, TEST_TYPE_EXECUTOR);
 }
+bool src_has_task(GstElement *element)
+{
+  GstPad *src = gst_element_get_static_pad(element, "src");
+  GST_OBJECT_LOCK(src);
+  bool has = GST_PAD_TASK(src) != nullptr;
+  GST_OBJECT_UNLOCK(src);
+  gst_object_unref(src);
+  return has;
+}
+
+void PushingThreads::watch(GstPad *pad)
+{
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, [](GstPad *, GstPadProbeInfo *, gpointer data) {
+    char name[32] = {0};
+    pthread_getname_np(pthread_self(), name, sizeof name);
+    auto *self = static_cast<PushingThreads *>(data);
+    std::lock_guard<std::mutex> l(self->lock);
+    self->names.insert(name);
+    return GST_PAD_PROBE_OK;
+  }, this, nullptr);
+}
+
 }  // namespace clawvoice::test

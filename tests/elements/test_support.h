@@ -6,6 +6,8 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,5 +55,16 @@ std::unique_ptr<sim::RealtimeSimulator> start_simulator(sim::Options options = {
  *  - "testexecutor": serves the tool named by its `tool-name` property (default send_to_openclaw);
  *    answers every call after `delay-ms` with `{"result": <reply property>}`; counts calls. */
 void register_test_elements();
+
+/* Whether @element's src pad has a task (elements that push from a network thread have none). */
+bool src_has_task(GstElement *element);
+
+/* The names of the threads that push buffers through @pad (a probe; the network threads are
+ * "clawvoice-net…"). Keep it alive as long as the pad. */
+struct PushingThreads {
+  std::mutex lock;
+  std::set<std::string> names;
+  void watch(GstPad *pad);
+};
 
 }  // namespace clawvoice::test

@@ -648,19 +648,9 @@ TEST_F(MulawBridge, PushFromTheNetworkThreadCarriesTheCallWithoutATaskOfItsOwn)
   EXPECT_TRUE(configured);
 
   /* Which threads push the caller's buffers, by name (the network thread is "clawvoice-net…"). */
-  struct Pushers {
-    std::mutex lock;
-    std::set<std::string> names;
-  } pushers;
+  PushingThreads pushers;
   GstPad *src = gst_element_get_static_pad(tw, "src");
-  gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, [](GstPad *, GstPadProbeInfo *, gpointer data) {
-    char name[32] = {0};
-    pthread_getname_np(pthread_self(), name, sizeof name);
-    auto *seen = static_cast<Pushers *>(data);
-    std::lock_guard<std::mutex> l(seen->lock);
-    seen->names.insert(name);
-    return GST_PAD_PROBE_OK;
-  }, &pushers, nullptr);
+  pushers.watch(src);
   gst_object_unref(src);
 
   ASSERT_NE(p.play(), GST_STATE_CHANGE_FAILURE);
@@ -697,17 +687,6 @@ TEST_F(MulawBridge, PushFromTheNetworkThreadCarriesTheCallWithoutATaskOfItsOwn)
   EXPECT_TRUE(caller.wait_until([](const PeerObservations &o) { return o.closed; }, 3000));
 }
 
-/* Whether @element's src pad has a task (started or not). */
-static bool src_has_task(GstElement *element)
-{
-  GstPad *src = gst_element_get_static_pad(element, "src");
-  GST_OBJECT_LOCK(src);
-  bool has = GST_PAD_TASK(src) != nullptr;
-  GST_OBJECT_UNLOCK(src);
-  gst_object_unref(src);
-  return has;
-}
-
 /* Both elements with push-from-network-thread (what twilio.launch sets): realtimesink hands the reply
  * out from a timer on its session's network thread, with no src task, and mulawbridge never makes
  * that thread wait. The call has no streaming thread of its own, the reply is paced to the lead as
@@ -724,19 +703,9 @@ TEST_F(MulawBridge, ReplyHandedOutFromTheNetworkThreadIsPacedToTheLeadAndBargeIn
   g_object_get(rt, "push-from-network-thread", &configured, nullptr);
   EXPECT_TRUE(configured);
 
-  struct Pushers {
-    std::mutex lock;
-    std::set<std::string> names;
-  } pushers;
+  PushingThreads pushers;
   GstPad *sink = gst_element_get_static_pad(tw, "sink");
-  gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER, [](GstPad *, GstPadProbeInfo *, gpointer data) {
-    char name[32] = {0};
-    pthread_getname_np(pthread_self(), name, sizeof name);
-    auto *seen = static_cast<Pushers *>(data);
-    std::lock_guard<std::mutex> l(seen->lock);
-    seen->names.insert(name);
-    return GST_PAD_PROBE_OK;
-  }, &pushers, nullptr);
+  pushers.watch(sink);
   gst_object_unref(sink);
 
   ASSERT_NE(p.play(), GST_STATE_CHANGE_FAILURE);

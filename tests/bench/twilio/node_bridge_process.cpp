@@ -1,5 +1,7 @@
 #include "node_bridge_process.h"
 
+#include "launcher_process.h"
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -84,14 +86,7 @@ NodeBridgeProcess::~NodeBridgeProcess()
 
 void NodeBridgeProcess::read_lines(int fd)
 {
-  FILE *stream = fdopen(fd, "r");
-  char *line = nullptr;
-  size_t cap = 0;
-  ssize_t len;
-  while ((len = getline(&line, &cap, stream)) >= 0) {
-    std::string text(line, len);
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
-      text.pop_back();
+  clawvoice::test::launcher::read_lines_of(fd, [this](std::string text) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (port_ == 0 && text.rfind(kListening, 0) == 0)
@@ -101,9 +96,7 @@ void NodeBridgeProcess::read_lines(int fd)
         last_lines_.pop_front();
     }
     changed_.notify_all();
-  }
-  free(line);
-  fclose(stream);
+  });
   {
     std::lock_guard<std::mutex> lock(mutex_);
     readers_done_++;

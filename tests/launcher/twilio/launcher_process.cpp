@@ -129,7 +129,7 @@ LauncherProcess::~LauncherProcess()
   }
 }
 
-void LauncherProcess::read_lines(int fd)
+void read_lines_of(int fd, const std::function<void(std::string)> &on_line)
 {
   FILE *stream = fdopen(fd, "r");
   char *line = nullptr;
@@ -139,14 +139,21 @@ void LauncherProcess::read_lines(int fd)
     std::string text(line, len);
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
       text.pop_back();
+    on_line(std::move(text));
+  }
+  free(line);
+  fclose(stream);
+}
+
+void LauncherProcess::read_lines(int fd)
+{
+  read_lines_of(fd, [this](std::string text) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       lines_.push_back(std::move(text));
     }
     changed_.notify_all();
-  }
-  free(line);
-  fclose(stream);
+  });
   {
     std::lock_guard<std::mutex> lock(mutex_);
     readers_done_++;

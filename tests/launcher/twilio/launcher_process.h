@@ -74,6 +74,10 @@ class LauncherProcess {
 /* Path of the launcher binary built by meson. */
 std::string launcher_binary();
 
+/* Reads @fd (a child's stdout or stderr) line by line until it closes, each line without its end
+ * of line to @on_line; then closes it. For a reader thread: a child blocks on a full pipe. */
+void read_lines_of(int fd, const std::function<void(std::string)> &on_line);
+
 /* Path of a file in tests/data. */
 std::string data_path(const std::string &name);
 
