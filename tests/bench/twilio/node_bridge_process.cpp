@@ -122,16 +122,7 @@ void NodeBridgeProcess::stop(guint grace_ms)
 {
   if (pid_ <= 0 || exited_)
     return;
-  kill(pid_, SIGTERM);
-  int status = 0;
-  const gint64 give_up = g_get_monotonic_time() + grace_ms * 1000;
-  pid_t done = 0;
-  while ((done = waitpid(pid_, &status, WNOHANG)) == 0 && g_get_monotonic_time() < give_up)
-    g_usleep(20000);
-  if (done == 0) {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, &status, 0);
-  }
+  clawvoice::test::launcher::terminate_child(pid_, grace_ms);
   g_spawn_close_pid(pid_);
   exited_ = true;
 }

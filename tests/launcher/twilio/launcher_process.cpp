@@ -145,6 +145,22 @@ void read_lines_of(int fd, const std::function<void(std::string)> &on_line)
   fclose(stream);
 }
 
+int terminate_child(GPid pid, guint grace_ms)
+{
+  kill(pid, SIGTERM);
+  int status = 0;
+  const gint64 give_up = g_get_monotonic_time() + grace_ms * 1000;
+  pid_t done = 0;
+  while ((done = waitpid(pid, &status, WNOHANG)) == 0 && g_get_monotonic_time() < give_up)
+    g_usleep(20000);
+  if (done == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 void LauncherProcess::read_lines(int fd)
 {
   read_lines_of(fd, [this](std::string text) {
@@ -170,19 +186,7 @@ int LauncherProcess::stop(guint grace_ms)
 {
   if (pid_ <= 0 || exited_)
     return exit_status_;
-  kill(pid_, SIGTERM);
-  int status = 0;
-  const gint64 give_up = g_get_monotonic_time() + grace_ms * 1000;
-  pid_t done = 0;
-  while ((done = waitpid(pid_, &status, WNOHANG)) == 0 && g_get_monotonic_time() < give_up)
-    g_usleep(20000);
-  if (done == 0) {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, &status, 0);
-    exit_status_ = -1;
-  } else {
-    exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
+  exit_status_ = terminate_child(pid_, grace_ms);
   g_spawn_close_pid(pid_);
   {
     std::lock_guard<std::mutex> lock(mutex_);

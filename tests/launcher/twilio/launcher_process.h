@@ -78,6 +78,10 @@ std::string launcher_binary();
  * of line to @on_line; then closes it. For a reader thread: a child blocks on a full pipe. */
 void read_lines_of(int fd, const std::function<void(std::string)> &on_line);
 
+/* Ends child @pid: SIGTERM, then SIGKILL if it is still there after @grace_ms; reaps it. Returns
+ * its exit code, or -1 when it had to be killed or died of a signal. */
+int terminate_child(GPid pid, guint grace_ms);
+
 /* Path of a file in tests/data. */
 std::string data_path(const std::string &name);
 
