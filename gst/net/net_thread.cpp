@@ -1,5 +1,7 @@
 #include "net/net_thread.h"
 
+#include "net/context_runner.h"
+
 #include <condition_variable>
 #include <mutex>
 #include <vector>
@@ -9,7 +11,7 @@ namespace clawvoice::net {
 namespace {
 std::mutex g_instance_lock;
 std::weak_ptr<NetThread> g_instance;
-std::weak_ptr<NetThread> g_pool[NetThread::kMaxPooledThreads + 1];   /* [0] unused: numbered from 1 */
+std::weak_ptr<ContextRunner> g_pool[NetThread::kMaxPooledThreads + 1];   /* [0] unused: numbered from 1 */
 unsigned g_pool_next = 0;
 
 unsigned pool_size()
@@ -43,33 +45,35 @@ std::shared_ptr<NetThread> NetThread::acquire()
   std::lock_guard<std::mutex> lock(g_instance_lock);
   std::shared_ptr<NetThread> thread = g_instance.lock();
   if (!thread) {
-    thread.reset(new NetThread("clawvoice-net", false));
+    thread.reset(new NetThread("clawvoice-net"));
     g_instance = thread;
   }
   return thread;
 }
 
 namespace {
-thread_local NetThread *t_current_pooled = nullptr;   /* set on a pool thread, for its whole life */
-thread_local bool t_on_network_thread = false;         /* set on every network thread */
+thread_local bool t_on_network_thread = false;   /* set on acquire()'s thread */
 }
 
 std::shared_ptr<NetThread> NetThread::acquire_pooled()
 {
-  if (t_current_pooled) {
-    std::shared_ptr<NetThread> self = t_current_pooled->weak_from_this().lock();
-    if (self)   /* (null only while the thread is being released: then round-robin as usual) */
+  if (void *running = ContextRunner::running_tag()) {
+    std::shared_ptr<NetThread> self = static_cast<NetThread *>(running)->weak_from_this().lock();
+    if (self)   /* (null only while it is being released: then a context of its own as usual) */
       return self;
   }
-  std::lock_guard<std::mutex> lock(g_instance_lock);
-  const unsigned index = 1 + g_pool_next++ % pool_size();
-  std::shared_ptr<NetThread> thread = g_pool[index].lock();
-  if (!thread) {
-    g_autofree gchar *name = g_strdup_printf("clawvoice-net%u", index);
-    thread.reset(new NetThread(name, true));
-    g_pool[index] = thread;
+  std::shared_ptr<ContextRunner> runner;
+  {
+    std::lock_guard<std::mutex> lock(g_instance_lock);
+    const unsigned index = 1 + g_pool_next++ % pool_size();
+    runner = g_pool[index].lock();
+    if (!runner) {
+      g_autofree gchar *name = g_strdup_printf("clawvoice-net%u", index);
+      runner = std::make_shared<ContextRunner>(name);
+      g_pool[index] = runner;
+    }
   }
-  return thread;
+  return std::shared_ptr<NetThread>(new NetThread(std::move(runner)));
 }
 
 namespace {
@@ -109,50 +113,68 @@ GSourceFuncs invoke_queue_funcs = {
 
 }  // namespace
 
-NetThread::NetThread(const char *name, bool pooled) : pooled_(pooled)
+namespace {
+GSource *new_invoke_source(GMainContext *context)
 {
-  context_ = g_main_context_new();
-  invoke_source_ = g_source_new(&invoke_queue_funcs, sizeof(InvokeQueue));
-  auto *queue = reinterpret_cast<InvokeQueue *>(invoke_source_);
+  GSource *source = g_source_new(&invoke_queue_funcs, sizeof(InvokeQueue));
+  auto *queue = reinterpret_cast<InvokeQueue *>(source);
   queue->lock = new std::mutex();
   queue->queued = new std::vector<std::function<void()>>();
-  g_source_set_priority(invoke_source_, G_PRIORITY_DEFAULT);
-  g_source_set_name(invoke_source_, "clawvoice-net-invoke");
-  g_source_attach(invoke_source_, context_);
+  g_source_set_priority(source, G_PRIORITY_DEFAULT);
+  g_source_set_name(source, "clawvoice-net-invoke");
+  g_source_attach(source, context);
+  return source;
+}
+}  // namespace
+
+NetThread::NetThread(const char *name)
+{
+  context_ = g_main_context_new();
+  invoke_source_ = new_invoke_source(context_);
   loop_ = g_main_loop_new(context_, FALSE);
   /* The thread owns its own references: this object may go away while the loop still runs. */
-  if (pooled_) {
-    /* The thread learns it is a pool thread before anything else runs on it. */
-    NetThread *self = this;
-    invoke([self]() { t_current_pooled = self; });
-  }
   thread_ = g_thread_new(name, &NetThread::thread_main, g_main_loop_ref(loop_));
+}
+
+NetThread::NetThread(std::shared_ptr<ContextRunner> runner) : runner_(std::move(runner))
+{
+  context_ = g_main_context_new();
+  invoke_source_ = new_invoke_source(context_);
+  runner_->add(context_, this);
 }
 
 NetThread::~NetThread()
 {
-  /* Quit from inside the loop: a quit issued before the thread reached g_main_loop_run() would be
-   * lost and the thread would never end. */
-  GMainLoop *loop = loop_;
-  invoke([loop]() {
-    t_current_pooled = nullptr;
-    g_main_loop_quit(loop);
-  });
-  if (g_thread_self() == thread_) {
-    t_current_pooled = nullptr;   /* closures still queued must not find this object any more */
-    /* The last reference was dropped by a callback on the network thread itself: joining would
-     * deadlock, so let the thread finish on its own (it holds its own loop/context refs). The
-     * invoke source stays attached until then: the quit above goes through it. */
-    g_thread_unref(thread_);
-  } else {
-    g_thread_join(thread_);
-    /* Dispatch whatever was still queued so that no closure leaks. */
-    while (g_main_context_iteration(context_, FALSE)) {
+  if (runner_) {
+    if (runner_->is_current_thread()) {
+      /* The last reference went on the pool thread (a callback of some context it runs): the
+       * context is let go after the current run, its queued closures dispatched first; the invoke
+       * source stays attached until the context goes. */
+      runner_->remove(context_);
+    } else {
+      runner_->remove(context_);   /* dispatches what was queued, then waits */
+      g_source_destroy(invoke_source_);
     }
-    g_source_destroy(invoke_source_);
+  } else {
+    /* Quit from inside the loop: a quit issued before the thread reached g_main_loop_run() would
+     * be lost and the thread would never end. */
+    GMainLoop *loop = loop_;
+    invoke([loop]() { g_main_loop_quit(loop); });
+    if (g_thread_self() == thread_) {
+      /* The last reference was dropped by a callback on the network thread itself: joining would
+       * deadlock, so let the thread finish on its own (it holds its own loop/context refs). The
+       * invoke source stays attached until then: the quit above goes through it. */
+      g_thread_unref(thread_);
+    } else {
+      g_thread_join(thread_);
+      /* Dispatch whatever was still queued so that no closure leaks. */
+      while (g_main_context_iteration(context_, FALSE)) {
+      }
+      g_source_destroy(invoke_source_);
+    }
+    g_main_loop_unref(loop_);
   }
   g_source_unref(invoke_source_);
-  g_main_loop_unref(loop_);
   g_main_context_unref(context_);
 }
 
@@ -170,12 +192,14 @@ gpointer NetThread::thread_main(gpointer data)
 
 bool NetThread::is_current() const
 {
+  if (runner_)
+    return ContextRunner::running_context() == context_;
   return g_main_context_is_owner(context_);
 }
 
 bool NetThread::on_network_thread()
 {
-  return t_on_network_thread;
+  return t_on_network_thread || ContextRunner::on_runner_thread();
 }
 
 void NetThread::invoke(std::function<void()> fn)
@@ -191,6 +215,11 @@ void NetThread::invoke_sync(std::function<void()> fn)
 {
   if (is_current()) {
     fn();
+    return;
+  }
+  if (runner_ && runner_->is_current_thread()) {
+    /* Another context of the same pool thread: waiting would wait on ourselves. */
+    ContextRunner::run_inline(context_, this, fn);
     return;
   }
   std::mutex m;
@@ -232,6 +261,8 @@ guint NetThread::add_timer(guint delay_ms, std::function<void()> fn)
   g_source_set_callback(source, run_call, new Call{std::move(fn)}, free_call);
   guint id = g_source_attach(source, context_);
   g_source_unref(source);
+  if (!is_current())
+    g_main_context_wakeup(context_);   /* GLib does not when its owner attaches (ContextRunner) */
   return id;
 }
 

@@ -1,9 +1,11 @@
-/* clawvoice — the shared network thread.
+/* clawvoice — the network threads.
  *
  * libsoup objects belong to the GMainContext that created them, and a thread per call does not
- * scale to hundreds of calls. So every WebSocket/HTTP client in a process lives on one shared
- * thread that runs its own GMainContext. Streaming threads hand work to it with invoke() and never
- * wait for the network. The thread starts with its first user and stops with its last. */
+ * scale to hundreds of calls. So every WebSocket/HTTP client lives in a network context run by one
+ * of a few network threads: the shared one (acquire(): servers, clients shared by calls), or a
+ * context of a call's own on a small pool of threads (acquire_pooled()). Streaming threads hand
+ * work to it with invoke() and never wait for the network. Threads start with their first user
+ * and stop with their last. */
 #pragma once
 
 #include <glib-object.h>
@@ -13,23 +15,24 @@
 
 namespace clawvoice::net {
 
+class ContextRunner;
+
 class NetThread : public std::enable_shared_from_this<NetThread> {
  public:
   /* A reference to the process-wide network thread, started on first use. Hold it for as long as
    * objects created on its context live; the thread stops when the last reference is dropped. */
   static std::shared_ptr<NetThread> acquire();
-  /* One of a small pool of network threads, for a connection of its own (a Realtime session, an
-   * HTTP client): calls spread over the pool round-robin, so that hundreds of calls use every core
-   * and each thread polls fewer sockets. The pool's threads are apart from acquire()'s, which
-   * carries the servers and every socket they accept (a GMainContext's every iteration walks all
-   * its sources, so one context with every socket of every call costs O(calls) per wake-up). Its
-   * size is $CLAWVOICE_NET_THREADS, else the number of processors, at most kMaxPooledThreads. An
-   * object that must share a context with another (a WebSocket accepted by a server) uses that
-   * one's thread.
-   * Called on a pool thread itself, it returns that thread: a pipeline built there (a phone call
-   * whose media socket that thread carries) keeps all its network work on one thread, which spares
-   * a wake-up per frame, and its elements' invoke_sync() runs inline instead of waiting on another
-   * pool thread that may be waiting on this one. */
+  /* A network context of its own, for one call or session (its Realtime socket, its media
+   * socket, its timers), run by one of a small pool of network threads: contexts spread over the
+   * pool round-robin, so that hundreds of calls use every core. Each pool thread waits on all its
+   * contexts with one epoll set and runs only those whose descriptor or timeout fired
+   * (ContextRunner): a caller's frame costs that call's few sources, not a walk over every call's.
+   * The pool is apart from acquire()'s thread, which carries the servers. Its size is
+   * $CLAWVOICE_NET_THREADS, else the number of processors, at most kMaxPooledThreads. An object
+   * that must share a context with another (a WebSocket accepted by a server) uses that one's.
+   * Called while a pooled context is being run, it returns that one: a pipeline built there (a
+   * phone call whose media socket it carries) keeps all its network work in one context, which
+   * spares a wake-up per frame, and its elements' invoke_sync() runs inline. */
   static std::shared_ptr<NetThread> acquire_pooled();
   static constexpr unsigned kMaxPooledThreads = 8;
 
@@ -45,7 +48,8 @@ class NetThread : public std::enable_shared_from_this<NetThread> {
   static std::shared_ptr<NetThread> of(GObject *object);
 
   GMainContext *context() const { return context_; }
-  /* True when called from the network thread itself. */
+  /* True when called from the network thread itself (for a pooled one: while its context is being
+   * run, which is when its objects may be touched). */
   bool is_current() const;
   /* True when called from any of the process's network threads: code that may run there too (a
    * pad function reached from a push on one) must never block, or every call on it stalls. */
@@ -56,21 +60,25 @@ class NetThread : public std::enable_shared_from_this<NetThread> {
    * streaming threads (every call's 20 ms frame) costs the thread one wake-up, not one per frame. */
   void invoke(std::function<void()> fn);
   /* Runs @fn on the network thread and waits for it to finish. Only for setup and teardown paths
-   * (state changes), never from a streaming thread's data path. Runs inline on the thread itself. */
+   * (state changes), never from a streaming thread's data path. Runs inline on the thread itself
+   * (for a pooled one: on the pool thread that runs it, with its context as the thread-default). */
   void invoke_sync(std::function<void()> fn);
   /* A one-shot timer on the network context; returns the source id for cancel_timer(). */
   guint add_timer(guint delay_ms, std::function<void()> fn);
   void cancel_timer(guint id);
 
  private:
-  NetThread(const char *name, bool pooled);
+  explicit NetThread(const char *name);                      /* a thread of its own (acquire()) */
+  explicit NetThread(std::shared_ptr<ContextRunner> runner);  /* a context on a pool thread */
   static gpointer thread_main(gpointer data);
 
   GMainContext *context_ = nullptr;
+  GSource *invoke_source_ = nullptr;   /* InvokeQueue (net_thread.cpp): dispatches every queued closure */
+  /* acquire()'s: */
   GMainLoop *loop_ = nullptr;
   GThread *thread_ = nullptr;
-  bool pooled_ = false;
-  GSource *invoke_source_ = nullptr;   /* InvokeQueue (net_thread.cpp): dispatches every queued closure */
+  /* acquire_pooled()'s: */
+  std::shared_ptr<ContextRunner> runner_;
 };
 
 }  // namespace clawvoice::net

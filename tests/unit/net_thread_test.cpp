@@ -8,6 +8,9 @@
 #include <thread>
 #include <vector>
 
+#include <gio/gio.h>
+#include <sys/socket.h>
+
 #include "net/net_thread.h"
 
 using clawvoice::net::NetThread;
@@ -82,20 +85,190 @@ TEST(NetThread, ClosuresFromManyThreadsRunInOrderPerThreadAndAllOfThem)
   EXPECT_LT(after_at.load(), inner_at.load());
 }
 
-TEST(NetThread, ThePoolSpreadsSessionsAndItsThreadsEndWithTheirLastUser)
+/* The pool thread @net's context runs on, and whether it ran as the thread-default there. */
+GThread *thread_of(const std::shared_ptr<NetThread> &net, bool *was_default = nullptr)
+{
+  GThread *thread = nullptr;
+  net->invoke_sync([&]() {
+    thread = g_thread_self();
+    if (was_default)
+      *was_default = net->is_current() && g_main_context_get_thread_default() == net->context();
+  });
+  return thread;
+}
+
+TEST(NetThread, ThePoolSpreadsContextsOverItsThreadsAndTheyEndWithTheirLastUser)
 {
   g_setenv("CLAWVOICE_NET_THREADS", "3", TRUE);   /* read once, at the pool's first use */
   std::vector<std::shared_ptr<NetThread>> users;
   for (int i = 0; i < 6; i++)
     users.push_back(NetThread::acquire_pooled());
   std::set<NetThread *> distinct;
-  for (auto &u : users)
+  std::set<GMainContext *> contexts;
+  std::set<GThread *> threads;
+  for (auto &u : users) {
     distinct.insert(u.get());
-  EXPECT_EQ(distinct.size(), 3u) << "round-robin over the pool";
+    contexts.insert(u->context());
+    bool was_default = false;
+    threads.insert(thread_of(u, &was_default));
+    EXPECT_TRUE(was_default) << "each runs with its own context as the thread-default";
+    EXPECT_FALSE(u->is_current()) << "not from this thread";
+  }
+  EXPECT_EQ(distinct.size(), 6u) << "a context per user";
+  EXPECT_EQ(contexts.size(), 6u);
+  EXPECT_EQ(threads.size(), 3u) << "round-robin over the pool's threads";
   /* (A thread takes its name once it runs.) */
   EXPECT_TRUE(wait_for([] { return threads_named("clawvoice-net") == 3; }, 2000)) << threads_named("clawvoice-net");
+  /* Asked for from inside a pooled context, it is that context. */
+  std::shared_ptr<NetThread> inside;
+  users[0]->invoke_sync([&]() { inside = NetThread::acquire_pooled(); });
+  EXPECT_EQ(inside.get(), users[0].get());
+  inside.reset();
   users.clear();
   EXPECT_TRUE(wait_for([] { return threads_named("clawvoice-net") == 0; }, 2000)) << "no thread outlives its users";
+}
+
+namespace {
+/* A socket pair whose first end is watched for input by a GSource in @net's context. */
+struct WatchedPair {
+  GSocket *watched = nullptr;
+  GSocket *peer = nullptr;
+  GSource *source = nullptr;
+  std::atomic<int> woke{0};
+  std::atomic<bool> woke_in_its_context{true};
+
+  void watch(const std::shared_ptr<NetThread> &net)
+  {
+    int fds[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    watched = g_socket_new_from_fd(fds[0], nullptr);
+    peer = g_socket_new_from_fd(fds[1], nullptr);
+    g_socket_set_blocking(watched, FALSE);
+    source = g_socket_create_source(watched, G_IO_IN, nullptr);
+    g_source_set_callback(source, (GSourceFunc) (void (*)(void)) (+[](GSocket *socket, GIOCondition, gpointer data) -> gboolean {
+          auto *self = static_cast<WatchedPair *>(data);
+          char buffer[64];
+          g_socket_receive(socket, buffer, sizeof buffer, nullptr, nullptr);
+          if (g_main_current_source() != self->source)
+            self->woke_in_its_context = false;
+          self->woke++;
+          return G_SOURCE_CONTINUE;
+        }),
+        this, nullptr);
+    g_source_attach(source, g_main_context_get_thread_default());
+  }
+  void unwatch()
+  {
+    g_source_destroy(source);
+    g_source_unref(source);
+    g_object_unref(watched);
+    g_object_unref(peer);
+  }
+  void poke() { ASSERT_EQ(g_socket_send(peer, "x", 1, nullptr, nullptr), 1); }
+};
+}  // namespace
+
+TEST(NetThread, AReadySocketRunsItsOwnContextOnlyAndTimersFireOnTime)
+{
+  constexpr int kContexts = 40;
+  std::vector<std::shared_ptr<NetThread>> nets;
+  std::vector<std::unique_ptr<WatchedPair>> pairs;
+  for (int i = 0; i < kContexts; i++) {
+    nets.push_back(NetThread::acquire_pooled());
+    pairs.push_back(std::make_unique<WatchedPair>());
+    nets[i]->invoke_sync([&]() { pairs[i]->watch(nets[i]); });
+  }
+  for (int round = 0; round < 3; round++) {
+    const int k = (round * 17 + 5) % kContexts;
+    pairs[k]->poke();
+    ASSERT_TRUE(wait_for([&] { return pairs[k]->woke.load() == 1; }, 1000)) << "context " << k;
+    g_usleep(20 * 1000);
+    int others = 0;
+    for (int i = 0; i < kContexts; i++)
+      others += i == k ? 0 : pairs[i]->woke.load();
+    EXPECT_EQ(others, 0) << "only the context whose socket is ready dispatches";
+    EXPECT_TRUE(pairs[k]->woke_in_its_context.load());
+    pairs[k]->woke = 0;
+  }
+  /* A timer of one context, among the others' idle sockets, fires when it is due. */
+  std::atomic<gint64> fired_at{0};
+  const gint64 armed_at = g_get_monotonic_time();
+  nets[7]->add_timer(50, [&]() { fired_at = g_get_monotonic_time(); });
+  ASSERT_TRUE(wait_for([&] { return fired_at.load() != 0; }, 2000));
+  const gint64 late_ms = (fired_at.load() - armed_at) / 1000 - 50;
+  EXPECT_GE(late_ms, 0);
+  EXPECT_LT(late_ms, 15) << "a timer is not held up by the sweep or by other contexts";
+  for (int i = 0; i < kContexts; i++)
+    nets[i]->invoke_sync([&]() { pairs[i]->unwatch(); });
+}
+
+TEST(NetThread, ADescriptorNumberReusedWithinOneRunStillWakesItsContext)
+{
+  auto net = NetThread::acquire_pooled();
+  WatchedPair first, second;
+  net->invoke_sync([&]() { first.watch(net); });
+  first.poke();
+  ASSERT_TRUE(wait_for([&] { return first.woke.load() == 1; }, 1000)) << "registered and working";
+  /* In one run: the socket goes, and a new one takes its number, with a source of its own. The
+   * epoll registration of the old file went with it; the set of numbers did not change. */
+  int old_fd = -1, new_fd = -1;
+  net->invoke_sync([&]() {
+    old_fd = g_socket_get_fd(first.watched);
+    first.unwatch();
+    second.watch(net);
+    new_fd = g_socket_get_fd(second.watched);
+  });
+  ASSERT_EQ(new_fd, old_fd) << "the case under test: the kernel gave the new socket the same number";
+  second.poke();
+  EXPECT_TRUE(wait_for([&] { return second.woke.load() == 1; }, 1000)) << "the new socket is still watched";
+  net->invoke_sync([&]() { second.unwatch(); });
+}
+
+TEST(NetThread, InvokeSyncIntoAnotherContextOfTheSamePoolThreadRunsInlineThere)
+{
+  /* Contexts until two share a pool thread (round-robin: at most the pool's size + 1). */
+  std::vector<std::shared_ptr<NetThread>> nets;
+  std::shared_ptr<NetThread> a, b;
+  std::vector<GThread *> threads;
+  while (!b && nets.size() <= NetThread::kMaxPooledThreads + 1) {
+    nets.push_back(NetThread::acquire_pooled());
+    threads.push_back(thread_of(nets.back()));
+    for (size_t i = 0; i + 1 < nets.size(); i++)
+      if (threads[i] == threads.back()) {
+        a = nets[i];
+        b = nets.back();
+      }
+  }
+  ASSERT_TRUE(a && b);
+  bool b_current = false, b_default = false, a_current_after = false;
+  a->invoke_sync([&]() {
+    b->invoke_sync([&]() {
+      b_current = b->is_current() && !a->is_current();
+      b_default = g_main_context_get_thread_default() == b->context();
+    });
+    a_current_after = a->is_current() && g_main_context_get_thread_default() == a->context();
+  });
+  EXPECT_TRUE(b_current) << "it runs as the other context, not waiting on its own thread";
+  EXPECT_TRUE(b_default);
+  EXPECT_TRUE(a_current_after) << "and the first one is current again afterwards";
+  /* A timer attached that way still wakes its context (GLib would not signal its owner). */
+  std::atomic<bool> fired{false};
+  a->invoke_sync([&]() { b->add_timer(10, [&]() { fired = true; }); });
+  EXPECT_TRUE(wait_for([&] { return fired.load(); }, 150)) << "without waiting for the sweep";
+}
+
+TEST(NetThread, TheLastPooledReferenceDroppedOnItsOwnThreadEndsIt)
+{
+  ASSERT_TRUE(wait_for([] { return threads_named("clawvoice-net") == 0; }, 2000));
+  auto net = NetThread::acquire_pooled();
+  ASSERT_TRUE(wait_for([] { return threads_named("clawvoice-net") == 1; }, 2000));
+  std::atomic<bool> queued_before_ran{false};
+  net->invoke([&]() { queued_before_ran = true; });
+  auto *holder = new std::shared_ptr<NetThread>(std::move(net));
+  (*holder)->invoke([holder]() { delete holder; });
+  EXPECT_TRUE(wait_for([] { return threads_named("clawvoice-net") == 0; }, 2000))
+      << "the pool thread ends once the callback that dropped its last context returns";
+  EXPECT_TRUE(queued_before_ran.load());
 }
 
 TEST(NetThread, TheLastReferenceDroppedOnTheThreadItselfStillEndsIt)
