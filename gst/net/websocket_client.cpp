@@ -173,23 +173,38 @@ void WebSocketClient::send_text(std::string text)
     dropped_.fetch_add(1);
     return;
   }
+  gint64 queued_at = g_get_monotonic_time();
+  /* On the connection's own thread with nothing queued ahead of it (the caller's audio, pushed from
+   * the media socket in the same network context): send now, which spares the context a wake-up
+   * per frame. */
+  if (queued_.load() == 0 && thread_->is_current()) {
+    hand_to_socket(state_.get(), text, queued_at);
+    return;
+  }
   pending_.fetch_add(1);
   pending_bytes_.fetch_add(text.size());
+  queued_.fetch_add(1);
   std::shared_ptr<State> state = state_;
-  gint64 queued_at = g_get_monotonic_time();
   thread_->invoke([this, state, queued_at, text = std::move(text)]() {
     if (!state->owner)
       return;   /* the owner is gone; its counters with it */
+    queued_.fetch_sub(1);
     pending_.fetch_sub(1);
     pending_bytes_.fetch_sub(text.size());
-    if (!state->connection ||
-        soup_websocket_connection_get_state(state->connection) != SOUP_WEBSOCKET_STATE_OPEN) {
-      dropped_.fetch_add(1);
-      return;
-    }
-    soup_websocket_connection_send_text(state->connection, text.c_str());
-    send_delay_.add(g_get_monotonic_time() - queued_at);
+    hand_to_socket(state.get(), text, queued_at);
   });
+}
+
+void WebSocketClient::hand_to_socket(State *state, const std::string &text, gint64 queued_at)
+{
+  if (!state->owner)
+    return;
+  if (!state->connection || soup_websocket_connection_get_state(state->connection) != SOUP_WEBSOCKET_STATE_OPEN) {
+    dropped_.fetch_add(1);
+    return;
+  }
+  soup_websocket_connection_send_text(state->connection, text.c_str());
+  send_delay_.add(g_get_monotonic_time() - queued_at);
 }
 
 void WebSocketClient::close(gushort code, const std::string &reason)
@@ -197,7 +212,11 @@ void WebSocketClient::close(gushort code, const std::string &reason)
   if (!state_)
     return;
   std::shared_ptr<State> state = state_;
-  thread_->invoke([state, code, reason]() {
+  queued_.fetch_add(1);   /* a frame sent after it must not overtake it */
+  thread_->invoke([this, state, code, reason]() {
+    if (!state->owner)
+      return;
+    queued_.fetch_sub(1);
     if (state->connection &&
         soup_websocket_connection_get_state(state->connection) == SOUP_WEBSOCKET_STATE_OPEN)
       soup_websocket_connection_close(state->connection, code, reason.empty() ? nullptr : reason.c_str());

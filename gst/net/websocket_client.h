@@ -58,10 +58,14 @@ class WebSocketClient {
   struct State;   /* libsoup side, network thread only (public for the C callbacks) */
 
  private:
+  /* On the network thread: sends @text now if the connection is open, else counts it dropped. */
+  void hand_to_socket(State *state, const std::string &text, gint64 queued_at);
+
   std::shared_ptr<NetThread> thread_;
   std::shared_ptr<State> state_;
   std::atomic<bool> open_{false};
   std::atomic<guint> pending_{0};
+  std::atomic<guint> queued_{0};   /* sends and closes queued to the network thread, not yet run */
   std::atomic<guint64> pending_bytes_{0};
   std::atomic<guint64> dropped_{0};
   LatencyStats send_delay_;
