@@ -106,6 +106,7 @@ struct ContextRunner::Core {
   /* The thread's own, unlocked. */
   std::vector<Member *> members;
   std::vector<Member *> owner_of_fd;   /* by descriptor number: who registered it */
+  std::vector<std::pair<int, guint32>> wanted_scratch;
   gint64 next_sweep = 0;
 
   Core()
@@ -249,8 +250,8 @@ struct ContextRunner::Core {
    * set, which costs no system call. */
   void sync_registrations(Member *m)
   {
-    std::vector<std::pair<int, guint32>> wanted;
-    wanted.reserve(m->n_fds);
+    std::vector<std::pair<int, guint32>> &wanted = wanted_scratch;   /* (no allocation per wake-up) */
+    wanted.clear();
     for (gint i = 0; i < m->n_fds; i++) {
       guint32 events = (m->fds[i].events & kPolledEvents) | EPOLLERR | EPOLLHUP;
       if (!wanted.empty() && wanted.back().first == m->fds[i].fd)

@@ -257,30 +257,27 @@ TEST(NetThread, InvokeSyncIntoAnotherContextOfTheSamePoolThreadRunsInlineThere)
   EXPECT_TRUE(wait_for([&] { return fired.load(); }, 150)) << "without waiting for the sweep";
 }
 
-TEST(NetThread, TheLastPooledReferenceDroppedOnItsOwnThreadEndsIt)
+/* Drops @net's last reference in a closure on its own thread, queued after another closure: both
+ * run, and the thread ends once the closure returns. */
+void drop_the_last_reference_on_its_own_thread(std::shared_ptr<NetThread> net)
 {
-  ASSERT_TRUE(wait_for([] { return threads_named("clawvoice-net") == 0; }, 2000));
-  auto net = NetThread::acquire_pooled();
   ASSERT_TRUE(wait_for([] { return threads_named("clawvoice-net") == 1; }, 2000));
   std::atomic<bool> queued_before_ran{false};
-  net->invoke([&]() { queued_before_ran = true; });
-  auto *holder = new std::shared_ptr<NetThread>(std::move(net));
-  (*holder)->invoke([holder]() { delete holder; });
-  EXPECT_TRUE(wait_for([] { return threads_named("clawvoice-net") == 0; }, 2000))
-      << "the pool thread ends once the callback that dropped its last context returns";
-  EXPECT_TRUE(queued_before_ran.load());
-}
-
-TEST(NetThread, TheLastReferenceDroppedOnTheThreadItselfStillEndsIt)
-{
-  auto net = NetThread::acquire();
-  ASSERT_TRUE(wait_for([] { return threads_named("clawvoice-net") == 1; }, 2000));
-  std::atomic<bool> queued_before_ran{false};
-  /* A closure queued earlier still runs; the closure that holds the last reference drops it. */
   net->invoke([&]() { queued_before_ran = true; });
   auto *holder = new std::shared_ptr<NetThread>(std::move(net));
   (*holder)->invoke([holder]() { delete holder; });
   EXPECT_TRUE(wait_for([] { return threads_named("clawvoice-net") == 0; }, 2000))
       << "the thread ends once the callback that dropped it returns";
   EXPECT_TRUE(queued_before_ran.load());
+}
+
+TEST(NetThread, TheLastPooledReferenceDroppedOnItsOwnThreadEndsIt)
+{
+  ASSERT_TRUE(wait_for([] { return threads_named("clawvoice-net") == 0; }, 2000));
+  drop_the_last_reference_on_its_own_thread(NetThread::acquire_pooled());
+}
+
+TEST(NetThread, TheLastReferenceDroppedOnTheThreadItselfStillEndsIt)
+{
+  drop_the_last_reference_on_its_own_thread(NetThread::acquire());
 }
