@@ -1,5 +1,7 @@
 #include "http_server.h"
 
+#include "net/websocket_upgrade.h"
+
 #include <json-glib/json-glib.h>
 
 namespace clawvoice::launcher {
@@ -67,47 +69,21 @@ void HttpServer::add_websocket(const std::string &path, WebSocketHandler handler
   });
 }
 
-namespace {
-struct PooledUpgrade {
-  std::shared_ptr<HttpServer::PooledWebSocketHandler> handler;
-  std::string peer;
-};
-}  // namespace
-
 void HttpServer::add_pooled_websocket(const std::string &path, PooledWebSocketHandler handler)
 {
   auto shared = std::make_shared<PooledWebSocketHandler>(std::move(handler));
   add_handler(path, [shared](SoupServerMessage *message, const std::string &) {
-    /* What soup_server_add_websocket_handler() does, except where the connection is made: the
-     * handshake answers 101 (or the error), and once the 101 is written the socket is stolen and
-     * its SoupWebsocketConnection built on a pool thread, so that its sources live there. */
-    if (!soup_websocket_server_process_handshake(message, nullptr, nullptr, nullptr, nullptr))
-      return;   /* the message carries the error status */
-    auto *upgrade = new PooledUpgrade{shared, peer_of(message)};
-    g_signal_connect_data(message, "wrote-informational",
-        G_CALLBACK(+[](SoupServerMessage *msg, gpointer data) {
-          auto *up = static_cast<PooledUpgrade *>(data);
-          if (soup_server_message_get_status(msg) != SOUP_STATUS_SWITCHING_PROTOCOLS)
-            return;
-          GUri *uri = g_uri_ref(soup_server_message_get_uri(msg));
-          const char *origin = soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Origin");
-          std::string origin_text = origin ? origin : "";
-          GIOStream *stream = soup_server_message_steal_connection(msg);
-          auto thread = net::NetThread::acquire_pooled();
-          std::shared_ptr<PooledWebSocketHandler> handler = up->handler;
-          std::string peer = up->peer;
-          thread->invoke([thread, handler, peer, stream, uri, origin_text]() {
-            SoupWebsocketConnection *connection = SOUP_WEBSOCKET_CONNECTION(g_object_new(SOUP_TYPE_WEBSOCKET_CONNECTION,
-                "io-stream", stream, "uri", uri, "connection-type", SOUP_WEBSOCKET_CONNECTION_SERVER,
-                "origin", origin_text.empty() ? nullptr : origin_text.c_str(), nullptr));
-            g_object_unref(stream);
-            g_uri_unref(uri);
-            thread->mark(G_OBJECT(connection));
-            (*handler)(thread, connection, peer);
-            g_object_unref(connection);
-          });
-        }),
-        upgrade, [](gpointer data, GClosure *) { delete static_cast<PooledUpgrade *>(data); }, (GConnectFlags) 0);
+    std::string peer = peer_of(message);
+    net::upgrade_websocket(message, nullptr, false, [shared, peer](std::unique_ptr<net::StolenWebSocket> socket) {
+      auto thread = net::NetThread::acquire_pooled();
+      std::shared_ptr<net::StolenWebSocket> held(std::move(socket));
+      thread->invoke([thread, shared, peer, held]() {
+        SoupWebsocketConnection *connection = held->connect();
+        thread->mark(G_OBJECT(connection));
+        (*shared)(thread, connection, peer);
+        g_object_unref(connection);
+      });
+    });
   });
 }
 
