@@ -1,8 +1,18 @@
-/* RealtimeSimulator: the HTTP/WebSocket server on its own thread and GMainContext, the door
- * (authentication, beta clients), the open connections, and the thread-safe public API. */
+/* RealtimeSimulator: the HTTP/WebSocket server on its own thread, the door (authentication,
+ * beta clients), the open connections, and the thread-safe public API.
+ *
+ * One thread runs everything, so the simulator's state needs no locks: a net::ContextRunner runs
+ * the server's GMainContext (HTTP, the fake gateway, calls, WebRTC) and one context per Realtime
+ * WebSocket connection. A caller's frame then wakes only its connection's few sources; with a
+ * single context, every frame of two hundred simultaneous calls made GLib walk and poll all of
+ * their sockets, and the simulator, not the bridge under test, set the benchmark's ceiling.
+ * Code that runs for the server's context and touches a session goes through
+ * SimSession::within(). */
 #include "realtime_simulator.h"
 
 #include "fake_gateway.h"
+#include "net/context_runner.h"
+#include "net/websocket_upgrade.h"
 #include "sim_calls.h"
 #include "sim_recorder.h"
 #include "sim_session.h"
@@ -13,9 +23,7 @@
 
 #include <condition_variable>
 #include <cstring>
-#include <future>
 #include <mutex>
-#include <thread>
 
 namespace clawvoice::sim {
 
@@ -35,9 +43,8 @@ struct RealtimeSimulator::Impl {
   SpeechSynthesizer synth;
   SimEnvironment env{options, recorder, synth, {-1}};
 
-  std::thread thread;
-  GMainContext *context = nullptr;
-  GMainLoop *loop = nullptr;
+  std::unique_ptr<net::ContextRunner> runner;   /* the simulator's one thread */
+  GMainContext *context = nullptr;              /* the server's */
   std::atomic<unsigned> port{0};
   bool running = false;   /* start() / stop() are called from one thread */
 
@@ -49,22 +56,23 @@ struct RealtimeSimulator::Impl {
 
   bool start(std::string *error);
   void stop();
-  void run(std::promise<std::string> *started);
   bool listen(std::string *error);
-  void teardown();
-  void drain(gint64 max_us, const std::function<bool()> &done);
+  void close_server();
+  void release(std::unique_ptr<SimSession> session);
+  void run_sync(const std::function<void()> &fn);
   void invoke(std::function<void()> fn);
   void each_open_session(const std::function<void(SimSession &)> &fn);
   bool authorised(SoupServerMessage *msg) const;
   SimWebRtcCalls::Context webrtc_context();
   bool sideband_of_ended_call(SoupServerMessage *msg) const;   /* ?call_id= of a call that is over */
-  void accept(SoupServerMessage *msg, SoupWebsocketConnection *conn);
+  void upgrade(SoupServerMessage *msg);
+  void accept(ConnectionInfo info, net::StolenWebSocket &socket);
   void session_closed(SimSession *session);
 
   static void on_early(SoupServer *server, SoupServerMessage *msg, const char *path,
                        GHashTable *query, gpointer data);
-  static void on_websocket(SoupServer *server, SoupServerMessage *msg, const char *path,
-                           SoupWebsocketConnection *conn, gpointer data);
+  static void on_request(SoupServer *server, SoupServerMessage *msg, const char *path,
+                         GHashTable *query, gpointer data);
 };
 
 /* ---- lifecycle ---------------------------------------------------------------------------- */
@@ -74,16 +82,20 @@ bool RealtimeSimulator::Impl::start(std::string *error)
   if (running)
     return true;
   context = g_main_context_new();
-  loop = g_main_loop_new(context, FALSE);
-  std::promise<std::string> started;
-  std::future<std::string> result = started.get_future();
-  thread = std::thread([this, &started] { run(&started); });
-  std::string failure = result.get();
+  runner = std::make_unique<net::ContextRunner>("clawvoice-sim");
+  runner->add(context, nullptr);
+  synth.deliver_on(context);
+  std::string failure;
+  run_sync([&] {
+    if (!listen(&failure)) {
+      failure = failure.empty() ? "listen failed" : failure;
+      close_server();
+    }
+  });
   if (!failure.empty()) {
-    thread.join();
-    g_main_loop_unref(loop);
+    runner->remove(context);
+    runner.reset();
     g_main_context_unref(context);
-    loop = nullptr;
     context = nullptr;
     if (error)
       *error = failure;
@@ -93,31 +105,42 @@ bool RealtimeSimulator::Impl::start(std::string *error)
   return true;
 }
 
-void RealtimeSimulator::Impl::run(std::promise<std::string> *started)
-{
-  g_main_context_push_thread_default(context);
-  std::string failure;
-  if (!listen(&failure)) {
-    teardown();
-    g_main_context_pop_thread_default(context);
-    started->set_value(failure.empty() ? "listen failed" : failure);
-    return;
-  }
-  started->set_value("");
-  g_main_loop_run(loop);
-  teardown();
-  g_main_context_pop_thread_default(context);
-}
-
+/* Closes every connection, lets the close frames and any synthesis in flight finish (waiting from
+ * here, while the simulator's thread goes on running every context), then frees the server. */
 void RealtimeSimulator::Impl::stop()
 {
   if (!running)
     return;
-  g_main_loop_quit(loop);   /* thread-safe: wakes the context */
-  thread.join();
-  g_main_loop_unref(loop);
+  auto wait_until = [this](gint64 max_us, const std::function<bool()> &done) {
+    const gint64 end = g_get_monotonic_time() + max_us;
+    bool finished = false;
+    while (true) {
+      run_sync([&] { finished = done(); });
+      if (finished || g_get_monotonic_time() >= end)
+        return;
+      g_usleep(2000);
+    }
+  };
+  run_sync([this] {
+    if (webrtc)
+      webrtc->shutdown();   /* their bridge sessions close below with the others */
+    for (auto &session : sessions)
+      session->within([&] { session->shutdown(); });
+  });
+  wait_until(500 * 1000, [this] { return sessions.empty() && synth.pending() == 0; });
+  run_sync([this] {
+    while (!sessions.empty()) {
+      std::unique_ptr<SimSession> session = std::move(sessions.back());
+      sessions.pop_back();
+      release(std::move(session));
+    }
+  });
+  wait_until(10 * G_USEC_PER_SEC, [this] { return synth.pending() == 0; });
+  run_sync([this] { close_server(); });
+  g_usleep(50 * 1000);   /* the last close frames and HTTP answers */
+  runner->remove(context);
+  runner.reset();
   g_main_context_unref(context);
-  loop = nullptr;
   context = nullptr;
   running = false;
 }
@@ -133,9 +156,7 @@ bool RealtimeSimulator::Impl::listen(std::string *error)
 {
   server = soup_server_new("server-header", "clawvoice-sim ", nullptr);
   soup_server_add_early_handler(server, kPath, on_early, this, nullptr);
-  char *protocols[] = {(char *) "realtime", nullptr};
-  soup_server_add_websocket_handler(server, kPath, nullptr, protocols, on_websocket, this,
-                                    nullptr);
+  soup_server_add_handler(server, kPath, on_request, this, nullptr);
   gateway.attach(server, context);
   env.calls = &calls;
   calls.attach(server, [this](const std::string &call_id) {
@@ -144,7 +165,7 @@ bool RealtimeSimulator::Impl::listen(std::string *error)
       if (id == call_id && session->is_open())
         ending.push_back(session);
     for (SimSession *session : ending)
-      session->close(SOUP_WEBSOCKET_CLOSE_NORMAL, "call ended");
+      session->within([session] { session->close(SOUP_WEBSOCKET_CLOSE_NORMAL, "call ended"); });
   });
   webrtc = std::make_unique<SimWebRtcCalls>(webrtc_context(), context);
   calls.set_offer_handler([this](SoupServerMessage *msg) { webrtc->handle(msg); });
@@ -194,33 +215,24 @@ bool RealtimeSimulator::Impl::listen(std::string *error)
   return true;
 }
 
-/* Runs on the loop thread after the loop quit: close every connection, let the close frames and
- * any synthesis in flight finish, then free the server. */
-void RealtimeSimulator::Impl::teardown()
+void RealtimeSimulator::Impl::close_server()
 {
-  if (webrtc)
-    webrtc->shutdown();   /* their bridge sessions close below with the others */
-  for (auto &session : sessions)
-    session->shutdown();
-  drain(500 * 1000, [this] { return sessions.empty() && synth.pending() == 0; });
-  sessions.clear();
-  drain(10 * G_USEC_PER_SEC, [this] { return synth.pending() == 0; });
   gateway.shutdown();
   calls.shutdown();
   if (server) {
     soup_server_disconnect(server);
     g_clear_object(&server);
   }
-  drain(50 * 1000, [] { return false; });
 }
 
-void RealtimeSimulator::Impl::drain(gint64 max_us, const std::function<bool()> &done)
+/* Frees a session, then its connection's context: the runner dispatches what is still ready in
+ * it and lets it go. */
+void RealtimeSimulator::Impl::release(std::unique_ptr<SimSession> session)
 {
-  const gint64 end = g_get_monotonic_time() + max_us;
-  while (!done() && g_get_monotonic_time() < end) {
-    if (!g_main_context_iteration(context, FALSE))
-      g_usleep(1000);
-  }
+  GMainContext *session_context = g_main_context_ref(session->context());
+  session->within([&] { session.reset(); });
+  runner->remove(session_context);
+  g_main_context_unref(session_context);
 }
 
 /* ---- running code on the loop ------------------------------------------------------------- */
@@ -253,17 +265,33 @@ void call_done(gpointer data)
 
 }  // namespace
 
-/* Runs @fn on the loop thread and waits for it (directly when already there). */
-void RealtimeSimulator::Impl::invoke(std::function<void()> fn)
+/* Runs @fn in the server's context on the simulator's thread and waits for it (directly when
+ * already there). Not g_main_context_invoke(): from a thread that finds the context unowned (before
+ * the runner took it), that would run @fn right there. */
+void RealtimeSimulator::Impl::run_sync(const std::function<void()> &fn)
 {
-  if (!running)
+  if (runner->is_current_thread()) {
+    if (net::ContextRunner::running_context() == context)
+      fn();
+    else
+      net::ContextRunner::run_inline(context, nullptr, fn);
     return;
+  }
   auto call = std::make_shared<Call>();
-  call->fn = std::move(fn);
-  g_main_context_invoke_full(context, G_PRIORITY_DEFAULT, call_run,
-                             new std::shared_ptr<Call>(call), call_done);
+  call->fn = fn;
+  GSource *source = g_idle_source_new();
+  g_source_set_priority(source, G_PRIORITY_DEFAULT);
+  g_source_set_callback(source, call_run, new std::shared_ptr<Call>(call), call_done);
+  g_source_attach(source, context);
+  g_source_unref(source);
   std::unique_lock<std::mutex> guard(call->lock);
   call->cv.wait(guard, [&] { return call->done; });
+}
+
+void RealtimeSimulator::Impl::invoke(std::function<void()> fn)
+{
+  if (running)
+    run_sync(fn);
 }
 
 void RealtimeSimulator::Impl::each_open_session(const std::function<void(SimSession &)> &fn)
@@ -271,7 +299,7 @@ void RealtimeSimulator::Impl::each_open_session(const std::function<void(SimSess
   invoke([this, &fn] {
     for (auto &session : sessions)
       if (session->is_open())
-        fn(*session);
+        session->within([&] { fn(*session); });
   });
 }
 
@@ -366,11 +394,10 @@ void RealtimeSimulator::Impl::on_early(SoupServer *server, SoupServerMessage *ms
                                    strlen(kBadKeyBody));
 }
 
-void RealtimeSimulator::Impl::on_websocket(SoupServer *server, SoupServerMessage *msg,
-                                           const char *path, SoupWebsocketConnection *conn,
-                                           gpointer data)
+void RealtimeSimulator::Impl::on_request(SoupServer *server, SoupServerMessage *msg,
+                                         const char *path, GHashTable *query, gpointer data)
 {
-  static_cast<Impl *>(data)->accept(msg, conn);
+  static_cast<Impl *>(data)->upgrade(msg);
 }
 
 /* The TCP socket under an accepted WebSocket (libsoup hangs it on the stolen stream). */
@@ -383,10 +410,12 @@ static GSocket *socket_of(SoupWebsocketConnection *conn)
   return socket && G_IS_SOCKET(socket) ? G_SOCKET(socket) : nullptr;
 }
 
-void RealtimeSimulator::Impl::accept(SoupServerMessage *msg, SoupWebsocketConnection *conn)
+/* The WebSocket handshake, as soup_server_add_websocket_handler() would answer it (subprotocol
+ * "realtime", permessage-deflate); once the 101 is written the connection gets a context of its
+ * own on the simulator's thread. */
+void RealtimeSimulator::Impl::upgrade(SoupServerMessage *msg)
 {
   ConnectionInfo info;
-  info.number = next_connection++;
   if (const char *query = g_uri_get_query(soup_server_message_get_uri(msg))) {
     GHashTable *params = soup_form_decode(query);
     if (auto *model = (const char *) g_hash_table_lookup(params, "model"))
@@ -398,6 +427,20 @@ void RealtimeSimulator::Impl::accept(SoupServerMessage *msg, SoupWebsocketConnec
   const char *beta = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
                                                   "OpenAI-Beta");
   info.beta = beta && strstr(beta, "realtime=v1");
+  static const char *const kProtocols[] = {"realtime", nullptr};
+  net::upgrade_websocket(msg, kProtocols, true, [this, info](std::unique_ptr<net::StolenWebSocket> socket) {
+    GMainContext *connection_context = g_main_context_new();
+    runner->add(connection_context, nullptr);
+    net::ContextRunner::run_inline(connection_context, nullptr, [&] { accept(info, *socket); });
+    g_main_context_unref(connection_context);   /* the session holds it */
+  });
+}
+
+/* Runs as the connection's own context: the session's sources live there. */
+void RealtimeSimulator::Impl::accept(ConnectionInfo info, net::StolenWebSocket &socket)
+{
+  SoupWebsocketConnection *conn = socket.connect();
+  info.number = next_connection++;
   info.socket = socket_of(conn);
   std::string raw_call_id = info.call_id;
   recorder.connection_opened();
@@ -414,6 +457,7 @@ void RealtimeSimulator::Impl::accept(SoupServerMessage *msg, SoupWebsocketConnec
     calls.sideband_opened(raw_call_id);
   }
   sessions.push_back(std::move(session));
+  g_object_unref(conn);   /* the session holds it */
   raw->open();
 }
 
@@ -434,7 +478,9 @@ void RealtimeSimulator::Impl::session_closed(SimSession *session)
         auto &list = e->self->sessions;
         for (auto it = list.begin(); it != list.end(); ++it) {
           if (it->get() == e->session) {
+            std::unique_ptr<SimSession> closed = std::move(*it);
             list.erase(it);
+            e->self->release(std::move(closed));
             break;
           }
         }
@@ -443,6 +489,7 @@ void RealtimeSimulator::Impl::session_closed(SimSession *session)
       new Erase{this, session}, [](gpointer data) { delete static_cast<Erase *>(data); });
   g_source_attach(idle, context);
   g_source_unref(idle);
+  g_main_context_wakeup(context);   /* attached from the session's context, on the same thread */
 }
 
 /* ---- public API --------------------------------------------------------------------------- */
@@ -548,6 +595,11 @@ int64_t RealtimeSimulator::input_audio_ms() const
   return impl_->recorder.input_audio_ms();
 }
 
+int RealtimeSimulator::responses_in_flight() const
+{
+  return impl_->recorder.responses_in_flight();
+}
+
 std::string RealtimeSimulator::current_session_json() const
 {
   return impl_->recorder.session_json();
@@ -589,7 +641,7 @@ int RealtimeSimulator::sip_caller_says(const std::string &call_id, const std::st
       if (id == call_id && session->is_open())
         sessions.push_back(session);
     for (SimSession *session : sessions)
-      heard += session->caller_says(text) ? 1 : 0;
+      session->within([&] { heard += session->caller_says(text) ? 1 : 0; });
   });
   return heard;
 }

@@ -1,7 +1,9 @@
 #include "sim_session.h"
 
+#include "net/context_runner.h"
 #include "realtime/schema_validator.h"
 
+#include <cstring>
 #include <map>
 
 namespace clawvoice::sim {
@@ -12,6 +14,7 @@ SimSession::SimSession(SimEnvironment &env, SoupWebsocketConnection *conn, Conne
                        ClosedFn closed_fn)
     : env_(env),
       options_(env.options),
+      context_(g_main_context_ref_thread_default()),
       conn_(SOUP_WEBSOCKET_CONNECTION(g_object_ref(conn))),
       info_(std::move(info)),
       on_closed_(std::move(closed_fn)),
@@ -32,6 +35,15 @@ SimSession::~SimSession()
   g_signal_handlers_disconnect_by_data(conn_, this);
   g_object_unref(conn_);
   g_clear_object(&info_.socket);
+  g_main_context_unref(context_);
+}
+
+void SimSession::within(const std::function<void()> &fn)
+{
+  if (net::ContextRunner::running_context() == context_ || !net::ContextRunner::on_runner_thread())
+    fn();
+  else
+    net::ContextRunner::run_inline(context_, nullptr, fn);
 }
 
 void SimSession::adopt_call_session(JsonObject *accepted)
@@ -143,6 +155,11 @@ void SimSession::emit(ObjectPtr event)
 {
   if (!is_open())
     return;
+  const char *type = json_object_get_string_member_with_default(event.get(), "type", "");
+  if (strcmp(type, "response.created") == 0)
+    env_.recorder.response_created();
+  else if (strcmp(type, "response.done") == 0)
+    env_.recorder.response_done();
   std::string text = json::to_string(event.get());
   soup_websocket_connection_send_text(conn_, text.c_str());
 }
@@ -187,7 +204,7 @@ void SimSession::handle_binary(size_t size)
 
 void SimSession::handle_text(const std::string &text)
 {
-  ReceivedEvent received{"", text, true, info_.number};
+  ReceivedEvent received{"", options_.keep_received_events ? text : std::string(), true, info_.number};
   json::NodePtr node = json::parse(text);
   if (!node) {
     received.valid = fail(errors::invalid_json(), "");
@@ -211,7 +228,8 @@ void SimSession::handle_text(const std::string &text)
       received.valid = dispatch(received.type, event, event_id);
     }
   }
-  env_.recorder.add_received(std::move(received));
+  if (options_.keep_received_events)
+    env_.recorder.add_received(std::move(received));
 }
 
 bool SimSession::dispatch(const std::string &type, JsonObject *event, const std::string &event_id)

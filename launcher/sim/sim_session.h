@@ -62,6 +62,15 @@ class SimSession : public ResponseHost {
   bool is_open() const;
   int number() const { return info_.number; }
 
+  /* The GMainContext the session lives in (its connection's, the thread-default when it was
+   * made): its timers and its socket's sources are there. */
+  GMainContext *context() const { return context_; }
+  /* Runs @fn as the session's context: directly when that is the one running, else inline on the
+   * simulator's thread with the session's context made current and woken afterwards, so that
+   * whatever @fn attaches to it (a timer, a write that must wait) is seen. For code that runs for
+   * another context (the server's) and touches the session. */
+  void within(const std::function<void()> &fn);
+
   void close(gushort code, const char *reason);
   void drop();              /* the network "fails": no close frame */
   void expire();            /* error session_expired, then close */
@@ -125,6 +134,7 @@ class SimSession : public ResponseHost {
 
   SimEnvironment &env_;
   const Options &options_;
+  GMainContext *context_;
   SoupWebsocketConnection *conn_;
   ConnectionInfo info_;
   ClosedFn on_closed_;

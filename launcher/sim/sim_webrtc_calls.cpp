@@ -164,6 +164,7 @@ void SimWebRtcCalls::handle(SoupServerMessage *msg)
           return G_SOURCE_REMOVE;
         }, task, [](gpointer data) { delete static_cast<std::pair<SimWebRtcCalls *, std::string> *>(data); });
     g_source_attach(idle, main_context_);
+    g_main_context_wakeup(main_context_);   /* (needed when attached from another context of the same thread) */
     g_source_unref(idle);
   });
   calls_[setup.call_id] = call;

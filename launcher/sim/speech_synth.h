@@ -30,9 +30,14 @@ class SpeechSynthesizer {
   static std::vector<int16_t> synthesize(const SynthRequest &request,
                                          GCancellable *cancellable = nullptr);
 
-  /* Synthesises on a worker thread and calls @done on the calling thread's thread-default main
+  /* Synthesises on a worker thread and calls @done in the calling thread's thread-default main
    * context, unless @cancellable was cancelled by then. */
   void synthesize_async(SynthRequest request, GCancellable *cancellable, Done done);
+  /* Jobs then complete in @home (the simulator's server context, which outlives every
+   * connection's) and hand the result to the context that asked for it from there: a
+   * connection's context may be gone by the time a job ends, and its count in pending() must
+   * still come down. Null (the default): each job completes in the context that asked. */
+  void deliver_on(GMainContext *home) { home_ = home; }
   /* Jobs started and not yet delivered (or dropped): stop() iterates its context until zero. */
   int pending() const { return pending_.load(); }
 
@@ -42,6 +47,7 @@ class SpeechSynthesizer {
   static void job_done(GObject *source, GAsyncResult *result, gpointer data);
 
   std::atomic<int> pending_{0};
+  GMainContext *home_ = nullptr;
 };
 
 }  // namespace clawvoice::sim
