@@ -50,6 +50,9 @@ struct Options {
   std::function<std::string(const UserTurn &)> transcribe;   /* default: "(N.N seconds of speech)" */
   /* Shortcuts for the default behaviour (used by the `clawvoice-sim` program): */
   std::string reply_text;   /* every default spoken reply says this (empty = built-in phrases) */
+  /* received_events() keeps every client event's text. A benchmark that streams hours of audio
+   * turns it off: the list would grow by ten thousand events a second. */
+  bool keep_received_events = true;
   bool tool_calls = true;   /* false: the default never calls a tool, it always speaks */
   /* The fake OpenClaw gateway served on the same port (POST /v1/chat/completions, /hooks/agent). */
   AgentOptions agent;
@@ -104,6 +107,7 @@ class RealtimeSimulator {
   int connections_accepted() const;
   int connections_open() const;
   int64_t input_audio_ms() const;   /* total caller audio received, all connections */
+  int responses_in_flight() const;  /* response.created sent, response.done not yet: all connections */
   /* The JSON text of the effective session of the most recent connection. */
   std::string current_session_json() const;
   /* The JSON array of the conversation items of the most recent connection, in order (audio

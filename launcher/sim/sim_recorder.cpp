@@ -10,6 +10,24 @@ void Recorder::add_received(ReceivedEvent event)
   received_.push_back(std::move(event));
 }
 
+void Recorder::response_created()
+{
+  Guard g(lock_);
+  responses_in_flight_++;
+}
+
+void Recorder::response_done()
+{
+  Guard g(lock_);
+  responses_in_flight_--;
+}
+
+int Recorder::responses_in_flight() const
+{
+  Guard g(lock_);
+  return responses_in_flight_;
+}
+
 void Recorder::add_truncation(Truncation truncation)
 {
   Guard g(lock_);

@@ -20,6 +20,8 @@ class Recorder {
   void connection_opened();
   void connection_closed();
   void add_input_audio_us(int64_t us);
+  void response_created();
+  void response_done();
   /* The effective session and the conversation of connection @connection; the accessors return
    * those of the most recent connection. */
   void set_session(int connection, std::string json);
@@ -32,6 +34,7 @@ class Recorder {
   int connections_accepted() const;
   int connections_open() const;
   int64_t input_audio_ms() const;
+  int responses_in_flight() const;
   std::string session_json() const;
   std::string conversation_json() const;
 
@@ -44,6 +47,7 @@ class Recorder {
   int accepted_ = 0;
   int open_ = 0;
   int64_t input_audio_us_ = 0;
+  int responses_in_flight_ = 0;
   int latest_connection_ = 0;
   std::string session_json_;
   std::string conversation_json_ = "[]";

@@ -70,6 +70,8 @@ struct Row {
   std::string first_sim_error;
   double heard_s_per_call = 0;
   Percentiles in_delay, out_jitter, out_pacing_late;
+  Percentiles in_delay_replies;   /* before the window, while the model's replies arrive */
+  double replies_s = 0;           /* how long the replies took to arrive, from the warm-up's start */
   double max_lead_ms = 0;
   double warmup_s = 0;
   /* CPU%/call from the first call's webhook to the end of the window: includes call setup and the
@@ -132,20 +134,33 @@ Row run(BridgeKind kind, sim::RealtimeSimulator &simulator, const std::vector<gu
     g_usleep(stagger_us);
   }
 
-  /* Warm-up: the question is spoken (4.3 s) and the replies start; at large N the simulator's
-   * speech synthesis (in this process) takes a while, so wait until 90 % of the calls hear their
-   * reply (at most 60 s): the window then measures calls with audio flowing both ways. */
+  /* Inbound delay: how long after the emulator had sent a given amount of caller audio (all
+   * calls together) the model had received that much. Sampled every 2 ms, from here to the end of
+   * the window; the sent side is rebuilt from the per-frame send times afterwards. */
+  std::vector<std::pair<gint64, int64_t>> received;   /* (time, simulator's input ms) */
+  auto sample_received = [&] { received.emplace_back(g_get_monotonic_time(), simulator.input_audio_ms()); };
+
+  /* Warm-up: the question is spoken (4.3 s), then the model's replies arrive, faster than real
+   * time and all calls at once (a reply is sent in a quarter of its length). Wait until 90 % of
+   * the calls hear their reply and the simulator has sent every reply whole (at most 60 s), then
+   * one more second: the window measures the relay in its steady state, caller audio in and
+   * paced reply out; the delay while the replies poured in is reported apart. */
   const gint64 warm_start = g_get_monotonic_time();
-  g_usleep(5 * G_USEC_PER_SEC);
-  while (g_get_monotonic_time() - warm_start < 60 * G_USEC_PER_SEC) {
+  auto replies_arrived = [&] {
     size_t replying = 0;
     for (auto &c : calls)
-      replying += c->report().bytes_received > 0;
-    if (replying * 10 >= calls.size() * 9)
+      replying += c->wait_for([](const CallReport &r) { return r.bytes_received > 0; }, 0);
+    return replying * 10 >= calls.size() * 9 && simulator.responses_in_flight() == 0;
+  };
+  for (int k = 0; g_get_monotonic_time() - warm_start < 60 * G_USEC_PER_SEC; k++) {
+    sample_received();
+    if (k % 50 == 0 && g_get_monotonic_time() - warm_start > 5 * G_USEC_PER_SEC && replies_arrived())
       break;
-    g_usleep(200000);
+    g_usleep(2000);
   }
-  g_usleep(G_USEC_PER_SEC);
+  row.replies_s = (g_get_monotonic_time() - warm_start) / 1e6;
+  for (gint64 until = g_get_monotonic_time() + G_USEC_PER_SEC; g_get_monotonic_time() < until; g_usleep(2000))
+    sample_received();
   row.warmup_s = (g_get_monotonic_time() - warm_start) / 1e6;
   const bench::ProcessSample begin = sample_process(bridge->pid());
   const gint64 window_start = g_get_monotonic_time();
@@ -154,12 +169,8 @@ Row run(BridgeKind kind, sim::RealtimeSimulator &simulator, const std::vector<gu
   for (auto &c : calls)
     heard_at_start.push_back(c->report().played_frames.size());
 
-  /* Inbound delay: how long after the emulator had sent a given amount of caller audio (all
-   * calls together) the model had received that much. Sampled every 2 ms; the sent side is
-   * rebuilt from the per-frame send times afterwards. */
-  std::vector<std::pair<gint64, int64_t>> received;   /* (time, simulator's input ms) */
   while (g_get_monotonic_time() < window_end) {
-    received.emplace_back(g_get_monotonic_time(), simulator.input_audio_ms());
+    sample_received();
     g_usleep(2000);
   }
   const bench::ProcessSample end = sample_process(bridge->pid());
@@ -200,16 +211,18 @@ Row run(BridgeKind kind, sim::RealtimeSimulator &simulator, const std::vector<gu
     }
   }
   std::sort(sent_times.begin(), sent_times.end());
-  std::vector<double> in_delay;
+  std::vector<double> in_delay, in_delay_replies;
   for (size_t k = 1; k < received.size(); k++) {
     if (received[k].second == received[k - 1].second)
       continue;   /* only the instants where more audio had just arrived */
     const int64_t frames = (received[k].second - sim_base_ms) / 20;
     if (frames <= 0 || static_cast<size_t>(frames) > sent_times.size())
       continue;
-    in_delay.push_back((received[k].first - sent_times[frames - 1]) / 1000.0);
+    const double delay_ms = (received[k].first - sent_times[frames - 1]) / 1000.0;
+    (received[k].first < window_start ? in_delay_replies : in_delay).push_back(delay_ms);
   }
   row.in_delay = percentiles(in_delay);
+  row.in_delay_replies = percentiles(in_delay_replies);
   row.out_jitter = percentiles(jitter);
   row.out_pacing_late = percentiles(pacing_late);
   row.heard_s_per_call = calls.empty() ? 0 : heard_frames * 0.020 / calls.size();
@@ -281,6 +294,7 @@ int main(int argc, char **argv)
   options.tool_calls = false;
   options.reply_text = kReply;
   options.response_delay_ms = 0;
+  options.keep_received_events = false;   /* hours of audio: nobody reads them */
   sim::RealtimeSimulator simulator(options);
   if (!simulator.start(&error)) {
     std::fprintf(stderr, "twilio-bench: simulator: %s\n", error.c_str());
@@ -309,6 +323,8 @@ int main(int argc, char **argv)
                 static_cast<unsigned long long>(row.irregular), row.in_delay.p50, row.in_delay.p99,
                 row.out_pacing_late.p50, row.out_pacing_late.p99, row.out_jitter.p99,
                 row.heard_s_per_call);
+    std::printf("       (replies all sent %.1f s after the last call's setup, caller audio in meanwhile: p50 %.1f ms, p99 %.1f ms)\n",
+                row.replies_s, row.in_delay_replies.p50, row.in_delay_replies.p99);
     std::printf("       (warm-up %.1f s; whole run %.3f CPU%%/call; idle RSS %.1f MB; max lead in Twilio's buffer %.0f ms; emulator: %llu of %llu "
                 "frames >5 ms late, worst %.1f ms; simulator errors %zu; load average %s)\n",
                 row.warmup_s, row.cpu_pct_per_call_whole_run, row.rss_idle_mb, row.max_lead_ms,
