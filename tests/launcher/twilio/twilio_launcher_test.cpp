@@ -242,7 +242,11 @@ TEST_F(TwilioLauncher, SpokenQuestionGetsASpokenReplyHeardInFull)
   EXPECT_TRUE(r.violations.empty()) << r.describe_violations();
   EXPECT_GT(mulaw_rms(r.played_audio), 500.0) << "the reply is speech, not silence";
   EXPECT_EQ(r.irregular_payloads, 0u) << "whole 20 ms frames only";
-  EXPECT_EQ(r.underruns.size(), 0u) << "the reply played without holes";
+  const SchedulerStats punctuality = (*thread_)->stats();
+  EXPECT_EQ(r.underruns.size(), 0u)
+      << "the reply played without holes: " << r.describe_underruns() << " (emulator "
+      << (*thread_)->priority() << ", woken up to " << punctuality.max_late_us / 1000
+      << " ms late, " << punctuality.catch_ups << " catch-ups)";
   EXPECT_EQ(r.clears.size(), 0u) << "nobody interrupted";
   EXPECT_GT(r.marks_played(), 0u);
   EXPECT_EQ(r.marks_cleared(), 0u);

@@ -41,6 +41,17 @@ std::string CallReport::describe_violations() const
   return out;
 }
 
+std::string CallReport::describe_underruns() const
+{
+  const gint64 first_played = played_frames.empty() ? 0 : played_frames.front().time_us;
+  std::string out;
+  for (const auto &u : underruns)
+    out += (out.empty() ? "" : "; ") + std::string("dry ") +
+           std::to_string((u.dry_at_us - first_played) / 1000) + " ms into the played audio for " +
+           std::to_string(u.gap_us / 1000) + " ms";
+  return out;
+}
+
 Percentiles percentiles(std::vector<double> values)
 {
   Percentiles p;

@@ -98,6 +98,8 @@ struct CallReport {
   guint64 marks_cleared() const;
   bool has_violation(int code) const;
   std::string describe_violations() const;   /* "31951: …; 31924: …" or "" */
+  /* "dry 2140 ms into the played audio for 130 ms; …" or "" */
+  std::string describe_underruns() const;
 };
 
 /* Figures a benchmark wants from a report. */

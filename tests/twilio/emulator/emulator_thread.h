@@ -23,6 +23,7 @@ struct SchedulerStats {
   guint64 runs = 0;
   guint64 late_over_5ms = 0;
   gint64 max_late_us = 0;
+  guint64 catch_ups = 0;   /* late wake-ups that read the sockets before playing the deadlines */
 };
 
 class EmulatorThread {
@@ -83,6 +84,10 @@ class EmulatorThread {
   std::atomic<guint64> runs_{0};
   std::atomic<guint64> late_over_5ms_{0};
   std::atomic<gint64> max_late_us_{0};
+  std::atomic<guint64> catch_ups_{0};
+
+  static constexpr gint64 kCatchUpAfterUs = 10000;
+  static constexpr int kCatchUpMaxReads = 1000;
 };
 
 }  // namespace clawvoice::test::twilio_emu

@@ -234,6 +234,49 @@ TEST_F(MediaStreamCallTest, MarkComesBackOnceItsAudioHasPlayed)
   EXPECT_TRUE(report.violations.empty()) << report.describe_violations();
 }
 
+/* Audio that reaches Twilio before its buffer runs dry plays without a hole, even when the
+ * emulator's own thread was not scheduled at that moment; audio that comes after it is a hole. */
+TEST_F(MediaStreamCallTest, HoleIsTheBridgesLatenessNotTheEmulatorsOwnStall)
+{
+  auto call = start_call();
+  wait_started(*call);
+  const std::string sid = call->ids().stream_sid;
+  auto audio = ramp_audio(4 * 800);   /* four bursts of 100 ms */
+  auto send_burst = [&](size_t k) {
+    bridge_.with_connection(0, [&](SoupWebsocketConnection *ws) {
+      for (size_t off = k * 800; off < (k + 1) * 800; off += 160)
+        soup_websocket_connection_send_text(ws, outbound_media(sid, audio, off, 160).c_str());
+    });
+  };
+  auto played = [&](size_t frames) {
+    return call->wait_for([frames](const CallReport &r) { return r.played_frames.size() >= frames; },
+                          2000);
+  };
+
+  /* The emulator sleeps through the moment its buffer would have run dry; the next burst came
+   * 60 ms before that moment. */
+  send_burst(0);
+  ASSERT_TRUE(played(1));
+  thread_->invoke([]() { g_usleep(250000); });
+  g_usleep(30000);
+  send_burst(1);
+  ASSERT_TRUE(played(10));
+  EXPECT_TRUE(call->report().underruns.empty()) << call->report().describe_underruns();
+  EXPECT_GE(thread_->stats().catch_ups, 1u);
+
+  /* The bridge itself is late: 150 ms after the buffer ran dry. */
+  const gint64 dry_at = call->report().played_frames.back().time_us + 20000;
+  g_usleep(static_cast<gulong>(std::max<gint64>(0, dry_at + 150000 - g_get_monotonic_time())));
+  send_burst(2);
+  send_burst(3);
+  ASSERT_TRUE(played(20));
+  CallReport report = call->report();
+  ASSERT_EQ(report.underruns.size(), 1u) << report.describe_underruns();
+  EXPECT_NEAR(report.underruns[0].gap_us / 1000.0, 150.0, 25.0);
+  EXPECT_EQ(report.played_audio, audio);
+  EXPECT_TRUE(report.violations.empty()) << report.describe_violations();
+}
+
 TEST_F(MediaStreamCallTest, ClearDropsTheRestAndEchoesEveryPendingMarkAtOnce)
 {
   auto call = start_call();
