@@ -9,6 +9,7 @@
 #include "openclawrelay/gsthttptools.h"
 #include "openclawrelay/gstopenclawrelay.h"
 #include "realtimesink/gstrealtimesink.h"
+#include "rtpnetsrc/gstrtpnetsrc.h"
 
 static gboolean plugin_init(GstPlugin *plugin)
 {
@@ -17,6 +18,7 @@ static gboolean plugin_init(GstPlugin *plugin)
   ok |= GST_ELEMENT_REGISTER(mulawbridge, plugin);
   ok |= GST_ELEMENT_REGISTER(openclawrelay, plugin);
   ok |= GST_ELEMENT_REGISTER(httptools, plugin);
+  ok |= GST_ELEMENT_REGISTER(rtpnetsrc, plugin);
   return ok;
 }
 

@@ -22,6 +22,7 @@
 #include <sofia-sip/url.h>
 
 #include "json_log.h"
+#include "net/net_thread.h"
 #include "sip/sdp_offer_answer.h"
 
 namespace clawvoice::launcher {
@@ -155,6 +156,19 @@ bool answered_out_of_dialog(nua_event_t event)
 std::string url_host(const std::string &host)
 {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+/* Builds and starts the call's pipeline in a pooled network context of its own, as the Twilio
+ * route does on its media socket's: the elements that ask for one there (rtpnetsrc reading the
+ * RTP socket, realtimesink's Realtime session) get that same context, so a caller's packet is read,
+ * put in order, depayloaded and sent on to the voice in one wake-up of one thread. The SIP thread
+ * waits (a few ms) while the call's Leg is only touched by @prepare. */
+bool start_call_pipeline(CallManager &calls, const std::string &call_id, const CallManager::Hook &prepare,
+                         std::string *error)
+{
+  bool started = false;
+  net::NetThread::acquire_pooled()->invoke_sync([&]() { started = calls.start_pipeline(call_id, prepare, error); });
+  return started;
 }
 
 }  // namespace
@@ -442,7 +456,7 @@ void SipRoute::Stack::on_invite(nua_handle_t *nh, Leg *, const sip_t *sip)
   /* The pipeline plays (muted) while the phone rings, so the voice session is up when answered. */
   std::string error;
   guint timeout = route->route_.sip_rtp_timeout_seconds;
-  bool started = calls.start_pipeline(l->call_id, [l, timeout](GstBin *pipeline, std::string *why) {
+  bool started = start_call_pipeline(calls, l->call_id, [l, timeout](GstBin *pipeline, std::string *why) {
     return l->elements.prepare(pipeline, l->socket, l->media, timeout, why);
   }, &error);
   if (!started)
@@ -644,7 +658,7 @@ void SipRoute::Stack::on_invite_response(Leg *leg, int status, const char *phras
       {"rtp_remote", leg->media.remote_address + ":" + std::to_string(leg->media.remote_port)}});
   std::string error;
   guint timeout = route->route_.sip_rtp_timeout_seconds;
-  if (calls.start_pipeline(leg->call_id, [leg, timeout](GstBin *pipeline, std::string *why) {
+  if (start_call_pipeline(calls, leg->call_id, [leg, timeout](GstBin *pipeline, std::string *why) {
         return leg->elements.prepare(pipeline, leg->socket, leg->media, timeout, why);
       }, &error))
     leg->elements.unmute();

@@ -4,8 +4,9 @@
  *   sip-bench 10 20             other call counts
  *   sip-bench --window 20       seconds measured per N (default 12)
  *
- * For each N: a fresh clawvoice-launcher process (pipelines/sip.launch: udpsrc → rtpjitterbuffer →
- * depayloader → realtimesink → payloader → udpsink, μ-law untouched) on 127.0.0.1, whose backend is
+ * For each N: a fresh clawvoice-launcher process (pipelines/sip.launch: rtpnetsrc (the socket read
+ * and put in order on the call's network thread) → depayloader → realtimesink → payloader → udpsink,
+ * μ-law untouched) on 127.0.0.1, whose backend is
  * the Realtime simulator running in this process. sipp places the N calls (tests/bench/sip/
  * bench_call.xml: INVITE with a PCMU offer, ACK, then it waits for our BYE); every offer names ONE
  * UDP socket of this process as the caller's media address. This process is the callers' RTP: a

@@ -72,9 +72,22 @@ CallMedia::~CallMedia()
 bool CallMedia::prepare(GstBin *pipeline, GSocket *socket, const NegotiatedMedia &media, guint rtp_timeout_seconds,
                         std::string *error)
 {
-  GstElement *rtpin = element_named(pipeline, "rtpin", "udpsrc", error);
-  if (!rtpin)
-    return false;
+  /* rtpnetsrc (sip.launch), or udpsrc ! rtpjitterbuffer in a launch file of one's own: both take
+   * the socket and the timeout under the same names. */
+  GstElement *rtpin = element_named(pipeline, "rtpin", "rtpnetsrc", error);
+  if (!rtpin) {
+    std::string second;
+    rtpin = element_named(pipeline, "rtpin", "udpsrc", &second);
+    if (!rtpin) {
+      GstElement *named = gst_bin_get_by_name(pipeline, "rtpin");
+      *error = named ? "'rtpin' must be a rtpnetsrc or a udpsrc"
+                     : "the launch file has no rtpnetsrc (or udpsrc) named 'rtpin'";
+      if (named)
+        gst_object_unref(named);
+      return false;
+    }
+    error->clear();
+  }
   g_object_set(rtpin, "socket", socket, "close-socket", FALSE, "timeout",
                (guint64) rtp_timeout_seconds * GST_SECOND, nullptr);
   gst_object_unref(rtpin);
@@ -151,7 +164,7 @@ void CallMedia::apply_sending()
 bool is_rtp_timeout_message(GstMessage *message)
 {
   const GstStructure *s = gst_message_get_structure(message);
-  return s && gst_structure_has_name(s, "GstUDPSrcTimeout");
+  return s && (gst_structure_has_name(s, "clawvoice-rtp-timeout") || gst_structure_has_name(s, "GstUDPSrcTimeout"));
 }
 
 }  // namespace clawvoice::launcher::sip

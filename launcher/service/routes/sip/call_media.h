@@ -20,7 +20,7 @@ class CallMedia {
   CallMedia(const CallMedia &) = delete;
   CallMedia &operator=(const CallMedia &) = delete;
 
-  /* The prepare step of start_pipeline(): @socket (bound to our RTP port) for udpsrc `rtpin` and
+  /* The prepare step of start_pipeline(): @socket (bound to our RTP port) for `rtpin` (rtpnetsrc or udpsrc) and
    * udpsink `rtpout`, the caller's address, the answered payload types, the RTP timeout. Sending
    * stays muted until unmute(). False (and *error) if the launch file lacks what it needs. */
   bool prepare(GstBin *pipeline, GSocket *socket, const clawvoice::sip::NegotiatedMedia &media,
@@ -39,7 +39,7 @@ class CallMedia {
   bool hold_ = false;
 };
 
-/* The element message udpsrc posts when no packet arrived within its `timeout`. */
+/* The element message rtpnetsrc (or udpsrc) posts when no packet arrived within its `timeout`. */
 bool is_rtp_timeout_message(GstMessage *message);
 
 }  // namespace clawvoice::launcher::sip

@@ -1,0 +1,603 @@
+/**
+ * SECTION:element-rtpnetsrc
+ * @title: rtpnetsrc
+ *
+ * rtpnetsrc receives RTP on a UDP socket and puts it out in sequence order, timestamped from the
+ * packets' RTP timestamps: udpsrc and rtpjitterbuffer in one element that has no thread of its
+ * own. The socket is read on a clawvoice network thread (the pooled context of the call, which
+ * also carries realtimesink's Realtime session when both start in it), and every packet is pushed
+ * downstream from there as soon as it may go: so nothing downstream may block (realtimesink never
+ * does; put a queue before anything that syncs to the clock).
+ *
+ * The jitter buffer: a packet that comes in order goes out at once; one that comes after a gap is
+ * held up to `latency` ms after its arrival for the missing ones, then the gap is given up (lost)
+ * and the next packet goes out marked DISCONT. Late packets and duplicates are dropped; a new SSRC
+ * or a jump of the sequence number starts over once a second packet follows in sequence (a lone
+ * stray is dropped). Invalid RTP is dropped and counted. Counters are
+ * in `stats`.
+ *
+ * The socket is one the application gives (`socket`, e.g. the one whose port it put in an SDP
+ * answer, shared with a udpsink for symmetric RTP), or one the element binds on `address`:`port`.
+ * With `timeout` set, the element posts an element message named `clawvoice-rtp-timeout` (field
+ * `timeout`, guint64 ns) when no packet came for that long, and again every `timeout` after.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 rtpnetsrc port=5004 latency=60 \
+ *     caps="application/x-rtp,media=audio,clock-rate=8000,encoding-name=PCMU,payload=0" ! \
+ *     rtppcmudepay ! realtimesink url=ws://127.0.0.1:8765/v1/realtime api-key=sk-demo ! fakesink
+ * ]| The μ-law a SIP peer sends to port 5004 goes to the Realtime voice, in order, untranscoded.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "rtpnetsrc/gstrtpnetsrc.h"
+
+#include <gio/gio.h>
+#include <gst/rtp/gstrtpbuffer.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "net/net_thread.h"
+#include "rtpnetsrc/rtp_reorder.h"
+
+GST_DEBUG_CATEGORY_STATIC(gst_rtp_net_src_debug);
+#define GST_CAT_DEFAULT gst_rtp_net_src_debug
+
+using namespace clawvoice;
+using Reorder = rtpnetsrc::RtpReorder<GstBuffer *>;
+
+namespace {
+
+constexpr gsize kMaxPacketBytes = 1500;    /* an Ethernet MTU: RTP audio never comes larger */
+constexpr int kMaxReadsPerWakeup = 64;     /* then let the thread's other calls run */
+constexpr guint kDefaultLatencyMs = 60;
+constexpr gint kDefaultPort = 5004;
+constexpr const char *kDefaultAddress = "0.0.0.0";
+
+enum {
+  PROP_0,
+  PROP_SOCKET,
+  PROP_CLOSE_SOCKET,
+  PROP_ADDRESS,
+  PROP_PORT,
+  PROP_CAPS,
+  PROP_LATENCY,
+  PROP_TIMEOUT,
+  PROP_STATS,
+};
+
+GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS("application/x-rtp"));
+
+/* The timer source: its ready time is the next reorder deadline or timeout check, whichever is
+ * first; dispatch does the work (see on_timer). */
+struct TimerSource {
+  GSource base;
+  GstRtpNetSrc *owner;
+};
+
+}  // namespace
+
+struct RtpNetSrcPrivate {
+  std::mutex lock;   /* the properties and the stats snapshot; everything below "network" is not */
+  GSocket *socket = nullptr;          /* the `socket` property */
+  gboolean close_socket = TRUE;
+  std::string address = kDefaultAddress;
+  gint port = kDefaultPort;
+  GstCaps *caps = nullptr;
+  guint latency_ms = kDefaultLatencyMs;
+  guint64 timeout_ns = 0;
+  rtpnetsrc::ReorderStats stats;
+  guint64 received = 0, invalid = 0;
+
+  /* Between NULL→READY and READY→NULL. */
+  std::shared_ptr<net::NetThread> net;
+  GSocket *used_socket = nullptr;      /* the one read: `socket`, or ours */
+  bool own_socket = false;
+
+  /* Network thread only, while PLAYING. */
+  GSource *read_source = nullptr;
+  GSource *timer_source = nullptr;
+  std::unique_ptr<Reorder> reorder;
+  gint clock_rate = 8000;
+  bool events_sent = false;
+  bool stopped = false;                /* a flow error or flushing: no more pushes */
+  gint64 last_packet_us = 0;           /* or last timeout message */
+  guint64 ext_ts_state = -1;           /* gst_rtp_buffer_ext_timestamp()'s */
+  guint64 base_ext_ts = 0;
+  GstClockTime base_pts = GST_CLOCK_TIME_NONE;
+  guint32 base_ssrc = 0;
+  guint64 invalid_net = 0;
+};
+
+struct _GstRtpNetSrc {
+  GstElement parent;
+  GstPad *srcpad;
+  RtpNetSrcPrivate *priv;
+};
+
+G_DEFINE_TYPE(GstRtpNetSrc, gst_rtp_net_src, GST_TYPE_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE(rtpnetsrc, "rtpnetsrc", GST_RANK_NONE, GST_TYPE_RTP_NET_SRC,
+    GST_DEBUG_CATEGORY_INIT(gst_rtp_net_src_debug, "clawvoice-rtpnetsrc", 0, "RTP from a socket, in order"));
+
+/* ---- network thread ---- */
+
+static GstClockTime running_time_now(GstRtpNetSrc *self)
+{
+  GstClock *clock = gst_element_get_clock(GST_ELEMENT(self));
+  if (!clock)
+    return GST_CLOCK_TIME_NONE;
+  GstClockTime now = gst_clock_get_time(clock);
+  gst_object_unref(clock);
+  GstClockTime base = gst_element_get_base_time(GST_ELEMENT(self));
+  return now > base ? now - base : 0;
+}
+
+/* PTS from the RTP timestamp, on a timeline anchored at the arrival of the stream's first packet:
+ * jitter does not move it. Re-anchored on a new SSRC, or when it strays a second from the arrival
+ * time (a timestamp jump, or a sender's clock far off ours). */
+static GstClockTime pts_of(RtpNetSrcPrivate *p, guint32 rtp_ts, guint32 ssrc, GstClockTime arrival)
+{
+  if (!GST_CLOCK_TIME_IS_VALID(arrival))
+    return GST_CLOCK_TIME_NONE;
+  if (ssrc != p->base_ssrc)
+    p->ext_ts_state = -1;
+  guint64 ext = gst_rtp_buffer_ext_timestamp(&p->ext_ts_state, rtp_ts);
+  GstClockTime pts = GST_CLOCK_TIME_NONE;
+  if (GST_CLOCK_TIME_IS_VALID(p->base_pts) && ssrc == p->base_ssrc && ext >= p->base_ext_ts)
+    pts = p->base_pts + gst_util_uint64_scale_int(ext - p->base_ext_ts, GST_SECOND, p->clock_rate);
+  if (!GST_CLOCK_TIME_IS_VALID(pts) || GST_CLOCK_DIFF(pts, arrival) > (GstClockTimeDiff) GST_SECOND ||
+      GST_CLOCK_DIFF(arrival, pts) > (GstClockTimeDiff) GST_SECOND) {
+    p->base_pts = arrival;
+    p->base_ext_ts = ext;
+    p->base_ssrc = ssrc;
+    pts = arrival;
+  }
+  return pts;
+}
+
+static void send_stream_events(GstRtpNetSrc *self)
+{
+  RtpNetSrcPrivate *p = self->priv;
+  gchar *stream_id = gst_pad_create_stream_id(self->srcpad, GST_ELEMENT(self), nullptr);
+  gst_pad_push_event(self->srcpad, gst_event_new_stream_start(stream_id));
+  g_free(stream_id);
+  GstCaps *caps;
+  {
+    std::lock_guard<std::mutex> lock(p->lock);
+    caps = p->caps ? gst_caps_ref(p->caps) : gst_caps_new_empty_simple("application/x-rtp");
+  }
+  gst_pad_push_event(self->srcpad, gst_event_new_caps(caps));
+  gst_caps_unref(caps);
+  GstSegment segment;
+  gst_segment_init(&segment, GST_FORMAT_TIME);
+  gst_pad_push_event(self->srcpad, gst_event_new_segment(&segment));
+  p->events_sent = true;
+}
+
+static void push_released(GstRtpNetSrc *self, std::vector<Reorder::Released> &released)
+{
+  RtpNetSrcPrivate *p = self->priv;
+  for (auto &r : released) {
+    if (p->stopped) {
+      gst_buffer_unref(r.packet);
+      continue;
+    }
+    if (!p->events_sent)
+      send_stream_events(self);
+    if (r.discont)
+      GST_BUFFER_FLAG_SET(r.packet, GST_BUFFER_FLAG_DISCONT);
+    GstFlowReturn flow = gst_pad_push(self->srcpad, r.packet);
+    if (flow == GST_FLOW_OK || flow == GST_FLOW_NOT_LINKED)
+      continue;
+    p->stopped = true;
+    if (flow == GST_FLOW_FLUSHING || flow == GST_FLOW_EOS) {
+      GST_DEBUG_OBJECT(self, "downstream says %s: no more packets", gst_flow_get_name(flow));
+    } else {
+      GST_ELEMENT_FLOW_ERROR(self, flow);
+    }
+  }
+  released.clear();
+}
+
+static void update_stats(GstRtpNetSrc *self, guint64 received)
+{
+  RtpNetSrcPrivate *p = self->priv;
+  std::lock_guard<std::mutex> lock(p->lock);
+  p->stats = p->reorder->stats();
+  p->received += received;
+  p->invalid = p->invalid_net;
+}
+
+static void rearm_timer(GstRtpNetSrc *self, guint64 timeout_ns)
+{
+  RtpNetSrcPrivate *p = self->priv;
+  gint64 ready = p->reorder->next_deadline_us();
+  if (timeout_ns > 0) {
+    gint64 check = p->last_packet_us + (gint64) (timeout_ns / 1000);
+    ready = ready < 0 ? check : std::min(ready, check);
+  }
+  g_source_set_ready_time(p->timer_source, ready);
+}
+
+static guint64 timeout_ns_of(RtpNetSrcPrivate *p)
+{
+  std::lock_guard<std::mutex> lock(p->lock);
+  return p->timeout_ns;
+}
+
+static gboolean on_readable(GSocket *socket, GIOCondition, gpointer data)
+{
+  auto *self = static_cast<GstRtpNetSrc *>(data);
+  RtpNetSrcPrivate *p = self->priv;
+  std::vector<Reorder::Released> released;
+  std::vector<GstBuffer *> dropped;
+  guint64 received = 0;
+  for (int i = 0; i < kMaxReadsPerWakeup; i++) {
+    GstBuffer *buffer = gst_buffer_new_allocate(nullptr, kMaxPacketBytes, nullptr);
+    GstMapInfo map;
+    gst_buffer_map(buffer, &map, GST_MAP_WRITE);
+    GError *error = nullptr;
+    gssize n = g_socket_receive_with_blocking(socket, (gchar *) map.data, map.size, FALSE, nullptr, &error);
+    gst_buffer_unmap(buffer, &map);
+    if (n < 0) {
+      gst_buffer_unref(buffer);
+      /* WOULD_BLOCK: all read. Anything else (an ICMP port unreachable reported on the socket, say)
+       * concerns one packet, not the stream: read on. */
+      bool drained = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+      if (!drained)
+        GST_DEBUG_OBJECT(self, "receive: %s", error->message);
+      g_error_free(error);
+      if (drained)
+        break;
+      continue;
+    }
+    gst_buffer_set_size(buffer, n);
+    received++;
+
+    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+    if (!gst_rtp_buffer_map(buffer, GST_MAP_READ, &rtp)) {
+      if (p->invalid_net++ == 0)
+        GST_WARNING_OBJECT(self, "dropping a packet of %" G_GSSIZE_FORMAT " bytes that is not RTP (and any after, "
+                           "counted in stats)", n);
+      gst_buffer_unref(buffer);
+      continue;
+    }
+    const guint16 seq = gst_rtp_buffer_get_seq(&rtp);
+    const guint32 ssrc = gst_rtp_buffer_get_ssrc(&rtp);
+    const guint32 rtp_ts = gst_rtp_buffer_get_timestamp(&rtp);
+    gst_rtp_buffer_unmap(&rtp);
+
+    const gint64 now_us = g_get_monotonic_time();
+    p->last_packet_us = now_us;
+    GST_BUFFER_PTS(buffer) = pts_of(p, rtp_ts, ssrc, running_time_now(self));
+    p->reorder->push(seq, ssrc, buffer, now_us, &released, &dropped);
+    for (GstBuffer *d : dropped) {
+      GST_LOG_OBJECT(self, "dropped a packet (late, duplicate or a stray) on packet %u", seq);
+      gst_buffer_unref(d);
+    }
+    dropped.clear();
+  }
+  push_released(self, released);
+  update_stats(self, received);
+  rearm_timer(self, timeout_ns_of(p));
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_timer(GSource *source, GSourceFunc, gpointer)
+{
+  GstRtpNetSrc *self = reinterpret_cast<TimerSource *>(source)->owner;
+  RtpNetSrcPrivate *p = self->priv;
+  const gint64 now_us = g_get_monotonic_time();
+  std::vector<Reorder::Released> released;
+  p->reorder->expire(now_us, &released);
+  push_released(self, released);
+  update_stats(self, 0);
+
+  const guint64 timeout_ns = timeout_ns_of(p);
+  if (timeout_ns > 0 && now_us - p->last_packet_us >= (gint64) (timeout_ns / 1000)) {
+    p->last_packet_us = now_us;   /* the next message comes `timeout` later, as udpsrc's */
+    GST_INFO_OBJECT(self, "no RTP for %" GST_TIME_FORMAT, GST_TIME_ARGS(timeout_ns));
+    gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self),
+        gst_structure_new(CLAWVOICE_RTP_TIMEOUT_MESSAGE, "timeout", G_TYPE_UINT64, timeout_ns, nullptr)));
+  }
+  rearm_timer(self, timeout_ns);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Network thread: start reading (PAUSED→PLAYING). */
+static void start_reading(GstRtpNetSrc *self)
+{
+  RtpNetSrcPrivate *p = self->priv;
+  guint latency_ms;
+  {
+    std::lock_guard<std::mutex> lock(p->lock);
+    latency_ms = p->latency_ms;
+    const GstStructure *s = p->caps && !gst_caps_is_empty(p->caps) ? gst_caps_get_structure(p->caps, 0) : nullptr;
+    gint rate = 0;
+    if (s && gst_structure_get_int(s, "clock-rate", &rate) && rate > 0)
+      p->clock_rate = rate;
+  }
+  if (!p->reorder)
+    p->reorder = std::make_unique<Reorder>((gint64) latency_ms * 1000);
+  p->stopped = false;
+  p->last_packet_us = g_get_monotonic_time();
+
+  GMainContext *context = p->net->context();
+  p->read_source = g_socket_create_source(p->used_socket, G_IO_IN, nullptr);
+  g_source_set_callback(p->read_source, G_SOURCE_FUNC(on_readable), self, nullptr);
+  g_source_set_priority(p->read_source, G_PRIORITY_HIGH);   /* audio before housekeeping */
+  g_source_attach(p->read_source, context);
+
+  static GSourceFuncs timer_funcs = {nullptr, nullptr, on_timer, nullptr, nullptr, nullptr};
+  p->timer_source = g_source_new(&timer_funcs, sizeof(TimerSource));
+  reinterpret_cast<TimerSource *>(p->timer_source)->owner = self;
+  g_source_set_name(p->timer_source, "rtpnetsrc-timer");
+  g_source_attach(p->timer_source, context);
+  rearm_timer(self, timeout_ns_of(p));
+}
+
+/* Network thread: stop reading (PLAYING→PAUSED); what is held stays for a resume. */
+static void stop_reading(GstRtpNetSrc *self)
+{
+  RtpNetSrcPrivate *p = self->priv;
+  for (GSource **source : {&p->read_source, &p->timer_source}) {
+    if (*source) {
+      g_source_destroy(*source);
+      g_source_unref(*source);
+      *source = nullptr;
+    }
+  }
+}
+
+/* ---- state ---- */
+
+static bool open_socket(GstRtpNetSrc *self)
+{
+  RtpNetSrcPrivate *p = self->priv;
+  std::lock_guard<std::mutex> lock(p->lock);
+  if (p->socket) {
+    p->used_socket = G_SOCKET(g_object_ref(p->socket));
+    p->own_socket = p->close_socket;
+    return true;
+  }
+  GError *error = nullptr;
+  GInetAddress *inet = g_inet_address_new_from_string(p->address.c_str());
+  if (!inet) {
+    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("Invalid address '%s'.", p->address.c_str()), (nullptr));
+    return false;
+  }
+  GSocket *socket = g_socket_new(g_inet_address_get_family(inet), G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP,
+                                 &error);
+  GSocketAddress *address = socket ? g_inet_socket_address_new(inet, (guint16) p->port) : nullptr;
+  g_object_unref(inet);
+  if (socket && !g_socket_bind(socket, address, TRUE, &error))
+    g_clear_object(&socket);
+  g_clear_object(&address);
+  if (!socket) {
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("Could not bind UDP %s:%d.", p->address.c_str(), p->port),
+                      ("%s", error ? error->message : "?"));
+    g_clear_error(&error);
+    return false;
+  }
+  p->used_socket = socket;
+  p->own_socket = true;
+  return true;
+}
+
+static void close_socket(GstRtpNetSrc *self)
+{
+  RtpNetSrcPrivate *p = self->priv;
+  std::lock_guard<std::mutex> lock(p->lock);
+  if (!p->used_socket)
+    return;
+  if (p->own_socket)
+    g_socket_close(p->used_socket, nullptr);
+  g_clear_object(&p->used_socket);
+}
+
+static GstStateChangeReturn gst_rtp_net_src_change_state(GstElement *element, GstStateChange transition)
+{
+  GstRtpNetSrc *self = GST_RTP_NET_SRC(element);
+  RtpNetSrcPrivate *p = self->priv;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:
+      if (!open_socket(self))
+        return GST_STATE_CHANGE_FAILURE;
+      /* Inside a call's pooled context (the launcher starts a call's pipeline there), this is that
+       * context: the socket then shares a thread and its wake-ups with the call's Realtime session. */
+      p->net = net::NetThread::acquire_pooled();
+      break;
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      /* Waits for a push in progress, so none comes after; inline on the thread itself. */
+      p->net->invoke_sync([self]() { stop_reading(self); });
+      break;
+    default:
+      break;
+  }
+
+  GstStateChangeReturn ret = GST_ELEMENT_CLASS(gst_rtp_net_src_parent_class)->change_state(element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      ret = GST_STATE_CHANGE_NO_PREROLL;   /* live */
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      p->net->invoke_sync([self]() { start_reading(self); });
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY: {
+      /* Nothing reads now (stopped at PLAYING→PAUSED): the network-thread state is ours. */
+      std::vector<Reorder::Released> held;
+      std::vector<GstBuffer *> candidate;
+      if (p->reorder) {
+        p->reorder->flush(&held);
+        p->reorder->drop_candidate(&candidate);
+      }
+      for (auto &r : held)
+        gst_buffer_unref(r.packet);
+      for (GstBuffer *b : candidate)
+        gst_buffer_unref(b);
+      p->reorder.reset();
+      p->events_sent = false;
+      p->ext_ts_state = -1;
+      p->base_pts = GST_CLOCK_TIME_NONE;
+      break;
+    }
+    case GST_STATE_CHANGE_READY_TO_NULL:
+      close_socket(self);
+      p->net.reset();
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
+
+static gboolean gst_rtp_net_src_query(GstPad *pad, GstObject *parent, GstQuery *query)
+{
+  GstRtpNetSrc *self = GST_RTP_NET_SRC(parent);
+  if (GST_QUERY_TYPE(query) == GST_QUERY_LATENCY) {
+    /* Live; a packet after a gap waits up to `latency`. */
+    guint latency_ms;
+    {
+      std::lock_guard<std::mutex> lock(self->priv->lock);
+      latency_ms = self->priv->latency_ms;
+    }
+    gst_query_set_latency(query, TRUE, latency_ms * GST_MSECOND, latency_ms * GST_MSECOND);
+    return TRUE;
+  }
+  return gst_pad_query_default(pad, parent, query);
+}
+
+/* ---- GObject ---- */
+
+static void gst_rtp_net_src_set_property(GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  RtpNetSrcPrivate *p = GST_RTP_NET_SRC(object)->priv;
+  std::lock_guard<std::mutex> lock(p->lock);
+  switch (prop_id) {
+    case PROP_SOCKET: {
+      GSocket *old = p->socket;
+      p->socket = G_SOCKET(g_value_dup_object(value));
+      g_clear_object(&old);
+      break;
+    }
+    case PROP_CLOSE_SOCKET: p->close_socket = g_value_get_boolean(value); break;
+    case PROP_ADDRESS: {
+      const gchar *s = g_value_get_string(value);
+      p->address = s && *s ? s : kDefaultAddress;
+      break;
+    }
+    case PROP_PORT: p->port = g_value_get_int(value); break;
+    case PROP_CAPS: {
+      const GstCaps *caps = gst_value_get_caps(value);
+      gst_caps_take(&p->caps, caps ? gst_caps_copy(caps) : nullptr);
+      break;
+    }
+    case PROP_LATENCY: p->latency_ms = g_value_get_uint(value); break;
+    case PROP_TIMEOUT: p->timeout_ns = g_value_get_uint64(value); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
+  }
+}
+
+static void gst_rtp_net_src_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  RtpNetSrcPrivate *p = GST_RTP_NET_SRC(object)->priv;
+  std::lock_guard<std::mutex> lock(p->lock);
+  switch (prop_id) {
+    case PROP_SOCKET: g_value_set_object(value, p->socket); break;
+    case PROP_CLOSE_SOCKET: g_value_set_boolean(value, p->close_socket); break;
+    case PROP_ADDRESS: g_value_set_string(value, p->address.c_str()); break;
+    case PROP_PORT: g_value_set_int(value, p->port); break;
+    case PROP_CAPS: gst_value_set_caps(value, p->caps); break;
+    case PROP_LATENCY: g_value_set_uint(value, p->latency_ms); break;
+    case PROP_TIMEOUT: g_value_set_uint64(value, p->timeout_ns); break;
+    case PROP_STATS:
+      g_value_take_boxed(value, gst_structure_new("rtpnetsrc-stats",
+          "received", G_TYPE_UINT64, p->received, "invalid", G_TYPE_UINT64, p->invalid,
+          "pushed", G_TYPE_UINT64, p->stats.pushed, "lost", G_TYPE_UINT64, p->stats.lost,
+          "late", G_TYPE_UINT64, p->stats.late, "duplicates", G_TYPE_UINT64, p->stats.duplicates,
+          "reordered", G_TYPE_UINT64, p->stats.reordered, "resyncs", G_TYPE_UINT64, p->stats.resyncs,
+          "strays", G_TYPE_UINT64, p->stats.strays, nullptr));
+      break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
+  }
+}
+
+static void gst_rtp_net_src_finalize(GObject *object)
+{
+  GstRtpNetSrc *self = GST_RTP_NET_SRC(object);
+  RtpNetSrcPrivate *p = self->priv;
+  g_clear_object(&p->socket);
+  g_clear_object(&p->used_socket);
+  gst_caps_replace(&p->caps, nullptr);
+  delete p;
+  G_OBJECT_CLASS(gst_rtp_net_src_parent_class)->finalize(object);
+}
+
+static void gst_rtp_net_src_init(GstRtpNetSrc *self)
+{
+  self->priv = new RtpNetSrcPrivate();
+  self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
+  gst_pad_set_query_function(self->srcpad, gst_rtp_net_src_query);
+  gst_pad_use_fixed_caps(self->srcpad);
+  gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
+  GST_OBJECT_FLAG_SET(self, GST_ELEMENT_FLAG_SOURCE);
+}
+
+static void gst_rtp_net_src_class_init(GstRtpNetSrcClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+  gobject_class->set_property = gst_rtp_net_src_set_property;
+  gobject_class->get_property = gst_rtp_net_src_get_property;
+  gobject_class->finalize = gst_rtp_net_src_finalize;
+  element_class->change_state = GST_DEBUG_FUNCPTR(gst_rtp_net_src_change_state);
+
+  const auto ready = (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  g_object_class_install_property(gobject_class, PROP_SOCKET, g_param_spec_object("socket", "Socket",
+      "A bound UDP socket to read (e.g. the one whose port an SDP answer gave; a udpsink may send from it "
+      "too); without one the element binds address:port", G_TYPE_SOCKET, ready));
+  g_object_class_install_property(gobject_class, PROP_CLOSE_SOCKET, g_param_spec_boolean("close-socket",
+      "Close socket", "Close the `socket` given at READY→NULL (the one the element bound is always closed)",
+      TRUE, ready));
+  g_object_class_install_property(gobject_class, PROP_ADDRESS, g_param_spec_string("address", "Address",
+      "Without `socket`: the address to bind", kDefaultAddress, ready));
+  g_object_class_install_property(gobject_class, PROP_PORT, g_param_spec_int("port", "Port",
+      "Without `socket`: the UDP port to bind", 0, 65535, kDefaultPort, ready));
+  g_object_class_install_property(gobject_class, PROP_CAPS, g_param_spec_boxed("caps", "Caps",
+      "The caps of the RTP stream (application/x-rtp with clock-rate: the PTS follow the RTP timestamps at "
+      "that rate)", GST_TYPE_CAPS, ready));
+  g_object_class_install_property(gobject_class, PROP_LATENCY, g_param_spec_uint("latency", "Latency",
+      "How long a packet after a gap waits for the missing ones before they are given up (ms); packets in "
+      "order never wait", 0, 2000, kDefaultLatencyMs, ready));
+  g_object_class_install_property(gobject_class, PROP_TIMEOUT, g_param_spec_uint64("timeout", "Timeout",
+      "Post a " CLAWVOICE_RTP_TIMEOUT_MESSAGE " element message after this long without a packet, and again "
+      "every as long after (ns; 0 = never)", 0, G_MAXUINT64, 0,
+      (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)));
+  g_object_class_install_property(gobject_class, PROP_STATS, g_param_spec_boxed("stats", "Statistics",
+      "Counters: packets received, invalid (not RTP), pushed, lost (given up), late, duplicates, reordered "
+      "(put back in place), resyncs (new SSRC or sequence jump), strays (far off the sequence, alone: dropped)", GST_TYPE_STRUCTURE,
+      (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+  gst_element_class_set_static_metadata(element_class, "RTP from a socket, in order", "Source/Network/RTP",
+      "Receives RTP on a UDP socket on a clawvoice network thread and puts it out in sequence order "
+      "(a jitter buffer without a thread of its own), timestamped from the RTP timestamps",
+      "clawvoice developers");
+  gst_element_class_add_static_metadata(element_class, "example-launch-line",
+      "gst-launch-1.0 rtpnetsrc port=5004 caps=\"application/x-rtp,media=audio,clock-rate=8000,"
+      "encoding-name=PCMU,payload=0\" ! rtppcmudepay ! realtimesink url=ws://127.0.0.1:8765/v1/realtime "
+      "api-key=sk-demo ! fakesink");
+  gst_element_class_add_static_metadata(element_class, GST_ELEMENT_METADATA_DOC_URI,
+      "docs/elements.md in the clawvoice source tree");
+}
