@@ -92,18 +92,19 @@ void RtpReorder<T>::push(guint16 seq, guint32 ssrc, T packet, gint64 now_us, std
     next_ = seq + (1ull << 32);   /* room below for late packets */
   }
   gint delta = static_cast<gint16>(seq - static_cast<guint16>(next_));
-  if (ssrc != ssrc_ || delta >= kResyncDistance || delta <= -kResyncDistance) {
-    const bool confirms = candidate_ && ssrc == candidate_ssrc_ && seq == static_cast<guint16>(candidate_seq_ + 1);
-    if (!confirms) {
-      /* Maybe a new stream: keep it until the next packet tells (a previous candidate was a stray). */
-      drop_candidate(dropped);
-      candidate_ = true;
-      candidate_packet_ = packet;
-      candidate_ssrc_ = ssrc;
-      candidate_seq_ = seq;
-      candidate_arrival_us_ = now_us;
-      return;
-    }
+  /* (Checked first: the packet after a candidate 1000 behind is itself only 999 behind.) */
+  const bool confirms = candidate_ && ssrc == candidate_ssrc_ && seq == static_cast<guint16>(candidate_seq_ + 1);
+  if (!confirms && (ssrc != ssrc_ || delta >= kResyncDistance || delta <= -kResyncDistance)) {
+    /* Maybe a new stream: keep it until the next packet tells (a previous candidate was a stray). */
+    drop_candidate(dropped);
+    candidate_ = true;
+    candidate_packet_ = packet;
+    candidate_ssrc_ = ssrc;
+    candidate_seq_ = seq;
+    candidate_arrival_us_ = now_us;
+    return;
+  }
+  if (confirms) {
     flush(out);
     stats_.resyncs++;
     ssrc_ = ssrc;
