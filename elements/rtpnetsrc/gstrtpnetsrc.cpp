@@ -37,6 +37,7 @@
 #include <gio/gio.h>
 #include <gst/rtp/gstrtpbuffer.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -107,6 +108,7 @@ struct RtpNetSrcPrivate {
   gint clock_rate = 8000;
   bool events_sent = false;
   bool stopped = false;                /* a flow error or flushing: no more pushes */
+  std::atomic<bool> pushing{false};    /* PLAYING: set by the state changes, read here */
   gint64 last_packet_us = 0;           /* or last timeout message */
   guint64 ext_ts_state = -1;           /* gst_rtp_buffer_ext_timestamp()'s */
   guint64 base_ext_ts = 0;
@@ -184,7 +186,7 @@ static void push_released(GstRtpNetSrc *self, std::vector<Reorder::Released> &re
 {
   RtpNetSrcPrivate *p = self->priv;
   for (auto &r : released) {
-    if (p->stopped) {
+    if (p->stopped || !p->pushing) {
       gst_buffer_unref(r.packet);
       continue;
     }
@@ -362,6 +364,11 @@ static bool open_socket(GstRtpNetSrc *self)
   RtpNetSrcPrivate *p = self->priv;
   std::lock_guard<std::mutex> lock(p->lock);
   if (p->socket) {
+    if (g_socket_is_closed(p->socket)) {
+      GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("The socket given is closed."),
+                        ("close-socket=true closed it when the element last went to NULL"));
+      return false;
+    }
     p->used_socket = G_SOCKET(g_object_ref(p->socket));
     p->own_socket = p->close_socket;
     return true;
@@ -412,10 +419,27 @@ static GstStateChangeReturn gst_rtp_net_src_change_state(GstElement *element, Gs
         return GST_STATE_CHANGE_FAILURE;
       /* Inside a call's pooled context (the launcher starts a call's pipeline there), this is that
        * context: the socket then shares a thread and its wake-ups with the call's Realtime session. */
-      p->net = net::NetThread::acquire_pooled();
+      {
+        std::lock_guard<std::mutex> lock(p->lock);   /* set_property reads it */
+        p->net = net::NetThread::acquire_pooled();
+      }
       break;
-    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
-      /* Waits for a push in progress, so none comes after; inline on the thread itself. */
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED: {
+      /* No waiting here: the sinks are PAUSED already, and a push in progress waits in one of them
+       * for PLAYING, or for PAUSED→READY to flush it. From now on nothing new is pushed, and the
+       * sources go as soon as the network thread gets to it. */
+      p->pushing = false;
+      gst_object_ref(self);
+      p->net->invoke([self]() {
+        if (!self->priv->pushing)
+          stop_reading(self);
+        gst_object_unref(self);
+      });
+      break;
+    }
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      /* The sinks flush now, so a push in progress returns: wait for it, and for the sources to go
+       * (they may not have yet, after PLAYING→PAUSED). Inline on the network thread itself. */
       p->net->invoke_sync([self]() { stop_reading(self); });
       break;
     default:
@@ -432,7 +456,17 @@ static GstStateChangeReturn gst_rtp_net_src_change_state(GstElement *element, Gs
       ret = GST_STATE_CHANGE_NO_PREROLL;   /* live */
       break;
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
-      p->net->invoke_sync([self]() { start_reading(self); });
+      /* No waiting either: after a pause, the network thread may still be in a push that a sink
+       * holds until it is PLAYING, and the bin may not have set it yet. Closures run in order, so
+       * this comes after PLAYING→PAUSED's. */
+      p->pushing = true;
+      gst_object_ref(self);
+      p->net->invoke([self]() {
+        stop_reading(self);   /* if PLAYING→PAUSED's found us PLAYING again */
+        if (self->priv->pushing)
+          start_reading(self);
+        gst_object_unref(self);
+      });
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY: {
       /* Nothing reads now (stopped at PLAYING→PAUSED): the network-thread state is ours. */
@@ -454,7 +488,10 @@ static GstStateChangeReturn gst_rtp_net_src_change_state(GstElement *element, Gs
     }
     case GST_STATE_CHANGE_READY_TO_NULL:
       close_socket(self);
-      p->net.reset();
+      {
+        std::lock_guard<std::mutex> lock(p->lock);
+        p->net.reset();
+      }
       break;
     default:
       break;
@@ -504,7 +541,20 @@ static void gst_rtp_net_src_set_property(GObject *object, guint prop_id, const G
       break;
     }
     case PROP_LATENCY: p->latency_ms = g_value_get_uint(value); break;
-    case PROP_TIMEOUT: p->timeout_ns = g_value_get_uint64(value); break;
+    case PROP_TIMEOUT: {
+      p->timeout_ns = g_value_get_uint64(value);
+      /* While reading, the timer takes the new timeout now, not at the next packet. */
+      if (p->net) {
+        auto *self = GST_RTP_NET_SRC(gst_object_ref(object));
+        p->net->invoke([self]() {
+          RtpNetSrcPrivate *priv = self->priv;
+          if (priv->timer_source)
+            rearm_timer(self, timeout_ns_of(priv));
+          gst_object_unref(self);
+        });
+      }
+      break;
+    }
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
 }
