@@ -207,6 +207,33 @@ std::string CallManager::create(const std::string &route, const std::string &cal
   return id;
 }
 
+/* A call's bus sync handler, on the thread that posts (a streaming or network thread): only a
+ * cheap look. What on_bus_message() and the routes use goes on to the main context; the rest (state
+ * changes of every element, stream and latency notices, partial transcripts nobody shows) is
+ * dropped here, so that two hundred calls do not wake the main thread thousands of times a second
+ * for nothing. @data: whether the call's route wants partial transcripts. */
+static GstBusSyncReply filter_bus_message(GstBus *, GstMessage *message, gpointer data)
+{
+  switch (GST_MESSAGE_TYPE(message)) {
+    case GST_MESSAGE_EOS:
+    case GST_MESSAGE_ERROR:
+    case GST_MESSAGE_WARNING:
+      return GST_BUS_PASS;
+    case GST_MESSAGE_ELEMENT: {
+      if (GPOINTER_TO_INT(data))
+        return GST_BUS_PASS;
+      const GstStructure *s = gst_message_get_structure(message);
+      gboolean final = FALSE;
+      if (s && gst_structure_has_name(s, "clawvoice-transcript") &&
+          !(gst_structure_get_boolean(s, "final", &final) && final))
+        return GST_BUS_DROP;
+      return GST_BUS_PASS;
+    }
+    default:
+      return GST_BUS_DROP;
+  }
+}
+
 bool CallManager::start_pipeline(const std::string &id, const Hook &prepare, std::string *error)
 {
   std::shared_ptr<Call> call;
@@ -270,6 +297,8 @@ bool CallManager::start_pipeline(const std::string &id, const Hook &prepare, std
   }
 
   GstBus *bus = gst_element_get_bus(pipeline);
+  gst_bus_set_sync_handler(bus, filter_bus_message,
+                           GINT_TO_POINTER(partial_transcript_routes_.count(call->route) ? 1 : 0), nullptr);
   GSource *watch = gst_bus_create_watch(bus);
   gst_object_unref(bus);
   auto *hook = new std::pair<CallManager *, std::string>(this, id);

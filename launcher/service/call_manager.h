@@ -17,6 +17,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -95,8 +96,12 @@ class CallManager {
   /* Finds a call by one of its params (e.g. the Twilio CallSid); "" if none is live. */
   std::string find_by_param(const std::string &key, const std::string &value) const;
 
-  /* Every element message of every call's bus also goes here (on the main context). */
+  /* Every element message of every call's bus also goes here (on the main context), except the
+   * partial transcripts (clawvoice-transcript with final=false) of calls on routes that did not
+   * ask for them: there are a dozen a second per call, and only a browser shows live captions. */
   void set_message_hook(MessageHook hook) { message_hook_ = std::move(hook); }
+  /* The routes whose calls' partial transcripts reach the message hook. Set before any call. */
+  void set_partial_transcript_routes(std::set<std::string> routes) { partial_transcript_routes_ = std::move(routes); }
   /* Every call that is over, once its pipeline is down (on the main context): routes hang up. */
   void set_end_hook(EndHook hook) { end_hook_ = std::move(hook); }
 
@@ -130,6 +135,7 @@ class CallManager {
   Metrics &metrics_;
   GMainContext *main_context_;
   MessageHook message_hook_;
+  std::set<std::string> partial_transcript_routes_;
   EndHook end_hook_;
   std::map<std::string, std::string> launch_descriptions_;
   GThreadPool *teardown_pool_ = nullptr;

@@ -200,6 +200,11 @@ int main(int argc, char **argv)
       return 1;
     }
   }
+  std::set<std::string> caption_routes;
+  for (auto &route : routes)
+    if (route->wants_partial_transcripts())
+      caption_routes.insert(route->name());
+  calls->set_partial_transcript_routes(std::move(caption_routes));
   calls->set_message_hook([&routes](const std::string &id, GstMessage *message) {
     for (auto &route : routes)
       route->on_call_message(id, message);

@@ -30,6 +30,7 @@ class BrowserRoute : public Route {
   bool install(std::string *error) override;
   /* Transcripts, turns, tasks and cost go to the page as `event` messages. */
   void on_call_message(const std::string &call_id, GstMessage *message) override;
+  bool wants_partial_transcripts() const override { return true; }   /* the page's live captions */
   /* Tells the page (`state`, `bye`) and closes its socket. */
   void on_call_ended(const CallSnapshot &call) override;
   std::vector<std::string> banner() const override;

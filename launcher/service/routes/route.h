@@ -37,6 +37,8 @@ class Route {
   virtual bool install(std::string *error) = 0;
   /* Every element message of every call (main context); a route ignores other routes' calls. */
   virtual void on_call_message(const std::string &call_id, GstMessage *message) { (void) call_id; (void) message; }
+  /* Whether on_call_message() should see its calls' partial transcripts (live captions). */
+  virtual bool wants_partial_transcripts() const { return false; }
   /* A call is over (main context, after its pipeline is down): hang up on the route's side. */
   virtual void on_call_ended(const CallSnapshot &call) { (void) call; }
   /* Lines for the start banner of the embedded default (URLs to use, demo credentials). */
