@@ -69,6 +69,7 @@ enum {
   PROP_CAPS,
   PROP_LATENCY,
   PROP_TIMEOUT,
+  PROP_PAYLOAD_TYPES,
   PROP_STATS,
 };
 
@@ -93,8 +94,9 @@ struct RtpNetSrcPrivate {
   GstCaps *caps = nullptr;
   guint latency_ms = kDefaultLatencyMs;
   guint64 timeout_ns = 0;
+  std::vector<gint> payload_types;     /* empty: all */
   rtpnetsrc::ReorderStats stats;
-  guint64 received = 0, invalid = 0;
+  guint64 received = 0, invalid = 0, filtered = 0;
 
   /* Between NULL→READY and READY→NULL. */
   std::shared_ptr<net::NetThread> net;
@@ -115,6 +117,8 @@ struct RtpNetSrcPrivate {
   GstClockTime base_pts = GST_CLOCK_TIME_NONE;
   guint32 base_ssrc = 0;
   guint64 invalid_net = 0;
+  guint64 filtered_net = 0;
+  bool accepted[128] = {};             /* by payload type, from payload_types at start */
 };
 
 struct _GstRtpNetSrc {
@@ -190,6 +194,14 @@ static void push_released(GstRtpNetSrc *self, std::vector<Reorder::Released> &re
       gst_buffer_unref(r.packet);
       continue;
     }
+    /* After the reorder, not before: the dropped types (comfort noise, say) share the sequence
+     * numbers, and dropping them first would look like loss and hold the next packet. */
+    guint8 pt = 0;
+    if (gst_buffer_extract(r.packet, 1, &pt, 1) == 1 && !p->accepted[pt & 0x7f]) {
+      p->filtered_net++;
+      gst_buffer_unref(r.packet);
+      continue;
+    }
     if (!p->events_sent)
       send_stream_events(self);
     if (r.discont)
@@ -214,6 +226,7 @@ static void update_stats(GstRtpNetSrc *self, guint64 received)
   p->stats = p->reorder->stats();
   p->received += received;
   p->invalid = p->invalid_net;
+  p->filtered = p->filtered_net;
 }
 
 static void rearm_timer(GstRtpNetSrc *self, guint64 timeout_ns)
@@ -324,6 +337,10 @@ static void start_reading(GstRtpNetSrc *self)
     gint rate = 0;
     if (s && gst_structure_get_int(s, "clock-rate", &rate) && rate > 0)
       p->clock_rate = rate;
+    for (int pt = 0; pt < 128; pt++)
+      p->accepted[pt] = p->payload_types.empty();
+    for (gint pt : p->payload_types)
+      p->accepted[pt] = true;
   }
   if (!p->reorder)
     p->reorder = std::make_unique<Reorder>((gint64) latency_ms * 1000);
@@ -541,6 +558,18 @@ static void gst_rtp_net_src_set_property(GObject *object, guint prop_id, const G
       break;
     }
     case PROP_LATENCY: p->latency_ms = g_value_get_uint(value); break;
+    case PROP_PAYLOAD_TYPES: {
+      p->payload_types.clear();
+      for (guint i = 0; i < gst_value_array_get_size(value); i++) {
+        const GValue *v = gst_value_array_get_value(value, i);
+        gint pt = G_VALUE_HOLDS_INT(v) ? g_value_get_int(v) : -1;
+        if (pt < 0 || pt > 127)
+          GST_WARNING_OBJECT(object, "payload-types: %d is not an RTP payload type (0-127), ignored", pt);
+        else
+          p->payload_types.push_back(pt);
+      }
+      break;
+    }
     case PROP_TIMEOUT: {
       p->timeout_ns = g_value_get_uint64(value);
       /* While reading, the timer takes the new timeout now, not at the next packet. */
@@ -571,9 +600,18 @@ static void gst_rtp_net_src_get_property(GObject *object, guint prop_id, GValue 
     case PROP_CAPS: gst_value_set_caps(value, p->caps); break;
     case PROP_LATENCY: g_value_set_uint(value, p->latency_ms); break;
     case PROP_TIMEOUT: g_value_set_uint64(value, p->timeout_ns); break;
+    case PROP_PAYLOAD_TYPES:
+      for (gint pt : p->payload_types) {
+        GValue v = G_VALUE_INIT;
+        g_value_init(&v, G_TYPE_INT);
+        g_value_set_int(&v, pt);
+        gst_value_array_append_and_take_value(value, &v);
+      }
+      break;
     case PROP_STATS:
       g_value_take_boxed(value, gst_structure_new("rtpnetsrc-stats",
           "received", G_TYPE_UINT64, p->received, "invalid", G_TYPE_UINT64, p->invalid,
+          "filtered", G_TYPE_UINT64, p->filtered,
           "pushed", G_TYPE_UINT64, p->stats.pushed, "lost", G_TYPE_UINT64, p->stats.lost,
           "late", G_TYPE_UINT64, p->stats.late, "duplicates", G_TYPE_UINT64, p->stats.duplicates,
           "reordered", G_TYPE_UINT64, p->stats.reordered, "resyncs", G_TYPE_UINT64, p->stats.resyncs,
@@ -634,8 +672,14 @@ static void gst_rtp_net_src_class_init(GstRtpNetSrcClass *klass)
       "Post a " CLAWVOICE_RTP_TIMEOUT_MESSAGE " element message after this long without a packet, and again "
       "every as long after (ns; 0 = never)", 0, G_MAXUINT64, 0,
       (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)));
+  g_object_class_install_property(gobject_class, PROP_PAYLOAD_TYPES, gst_param_spec_array("payload-types",
+      "Payload types", "The RTP payload types put out, e.g. <0, 101> (empty: all); the others (comfort "
+      "noise, a codec not answered) are dropped after the reorder, as they share the sequence numbers",
+      g_param_spec_int("payload-type", "Payload type", "An RTP payload type", 0, 127, 0,
+                       (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)),
+      ready));
   g_object_class_install_property(gobject_class, PROP_STATS, g_param_spec_boxed("stats", "Statistics",
-      "Counters: packets received, invalid (not RTP), pushed, lost (given up), late, duplicates, reordered "
+      "Counters: packets received, invalid (not RTP), filtered (a payload type not in payload-types), pushed, lost (given up), late, duplicates, reordered "
       "(put back in place), resyncs (new SSRC or sequence jump), strays (far off the sequence, alone: dropped)", GST_TYPE_STRUCTURE,
       (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 

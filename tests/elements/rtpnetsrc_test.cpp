@@ -664,3 +664,37 @@ TEST(RtpNetSrc, ClosedSocketGivenAgainIsAnError)
   sp.p.run_until([&] { return !sp.p.first_error().empty(); }, 1000);
   EXPECT_NE(sp.p.first_error().find("socket given is closed"), std::string::npos) << sp.p.first_error();
 }
+
+/* payload-types keeps the answered types: comfort noise in between is dropped without looking like
+ * a loss (it shares the sequence numbers), so the packet after it is neither held nor DISCONT. */
+TEST(RtpNetSrc, PayloadTypesDropOthersWithoutALoss)
+{
+  init_gstreamer();
+  SocketPipeline sp;
+  GValue types = G_VALUE_INIT;
+  gst_value_array_init(&types, 2);
+  for (gint pt : {0, 101}) {
+    GValue v = G_VALUE_INIT;
+    g_value_init(&v, G_TYPE_INT);
+    g_value_set_int(&v, pt);
+    gst_value_array_append_and_take_value(&types, &v);
+  }
+  g_object_set_property(G_OBJECT(sp.src()), "payload-types", &types);
+  g_value_unset(&types);
+  ASSERT_TRUE(start(sp.p));
+  Sender sender(sp.port);
+
+  sender.rtp(1);
+  std::vector<guint8> comfort_noise = rtp_packet(2, Sender::ts_of(2));
+  comfort_noise[1] = 13;   /* CN */
+  sender.send(comfort_noise);
+  const gint64 sent_us = g_get_monotonic_time();
+  sender.rtp(3);
+  std::vector<Out> outs;
+  EXPECT_EQ(pull_seqs(sp.sink(), 2, 1000, &outs), (std::vector<guint16>{1, 3})) << stats_text(sp.src());
+  EXPECT_LT(g_get_monotonic_time() - sent_us, slack_us(40000)) << "3 was not held for the latency";
+  ASSERT_EQ(outs.size(), 2u);
+  EXPECT_FALSE(outs[1].discont);
+  EXPECT_TRUE(wait_stat(sp.src(), "filtered", 1)) << stats_text(sp.src());
+  EXPECT_EQ(stat(sp.src(), "lost"), 0u);
+}

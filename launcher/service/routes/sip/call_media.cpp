@@ -75,6 +75,7 @@ bool CallMedia::prepare(GstBin *pipeline, GSocket *socket, const NegotiatedMedia
   /* rtpnetsrc (sip.launch), or udpsrc ! rtpjitterbuffer in a launch file of one's own: both take
    * the socket and the timeout under the same names. */
   GstElement *rtpin = element_named(pipeline, "rtpin", "rtpnetsrc", error);
+  const bool own_receiver = rtpin != nullptr;
   if (!rtpin) {
     std::string second;
     rtpin = element_named(pipeline, "rtpin", "udpsrc", &second);
@@ -95,19 +96,31 @@ bool CallMedia::prepare(GstBin *pipeline, GSocket *socket, const NegotiatedMedia
   GstElement *demux = element_named(pipeline, "pt", "rtpptdemux", error);
   if (!demux)
     return false;
-  /* Only what we answered gets through: comfort noise, an unanswered codec, … are dropped. */
-  GValue ignored = G_VALUE_INIT;
-  gst_value_array_init(&ignored, 128);
-  for (gint pt = 0; pt < 128; pt++) {
-    if (pt == media.payload_type || pt == media.telephone_event_pt)
-      continue;
-    GValue v = G_VALUE_INIT;
-    g_value_init(&v, G_TYPE_INT);
-    g_value_set_int(&v, pt);
-    gst_value_array_append_and_take_value(&ignored, &v);
+  /* Only what we answered gets through: comfort noise, an unanswered codec, … are dropped. By
+   * rtpnetsrc, from a list of two; rtpptdemux would walk a list of the 126 others per packet. */
+  auto int_array = [](auto &&keep) {
+    GValue array = G_VALUE_INIT;
+    gst_value_array_init(&array, 128);
+    for (gint pt = 0; pt < 128; pt++) {
+      if (!keep(pt))
+        continue;
+      GValue v = G_VALUE_INIT;
+      g_value_init(&v, G_TYPE_INT);
+      g_value_set_int(&v, pt);
+      gst_value_array_append_and_take_value(&array, &v);
+    }
+    return array;
+  };
+  auto answered = [&media](gint pt) { return pt == media.payload_type || pt == media.telephone_event_pt; };
+  GValue types = own_receiver ? int_array(answered) : int_array([&](gint pt) { return !answered(pt); });
+  if (own_receiver) {
+    GstElement *receiver = gst_bin_get_by_name(pipeline, "rtpin");
+    g_object_set_property(G_OBJECT(receiver), "payload-types", &types);
+    gst_object_unref(receiver);
+  } else {
+    g_object_set_property(G_OBJECT(demux), "ignored-payload-types", &types);
   }
-  g_object_set_property(G_OBJECT(demux), "ignored-payload-types", &ignored);
-  g_value_unset(&ignored);
+  g_value_unset(&types);
   gpointer dtmf = GINT_TO_POINTER(media.telephone_event_pt + 1);
   g_signal_connect(demux, "request-pt-map", G_CALLBACK(on_request_pt_map), dtmf);
   g_signal_connect(demux, "pad-added", G_CALLBACK(on_pad_added), dtmf);
