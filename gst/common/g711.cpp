@@ -1,5 +1,7 @@
 #include "common/g711.h"
 
+#include <array>
+
 namespace clawvoice::g711 {
 
 /* Classic segment-based implementation (Sun Microsystems' public-domain g711.c). */
@@ -76,11 +78,25 @@ std::vector<int16_t> decode_alaw(const uint8_t *data, size_t len)
   return out;
 }
 
+/* Every 16-bit sample's code, computed once (64 KB): one lookup per sample instead of the segment
+ * search, for whole buffers (the simulator encodes every reply it streams). */
+static const uint8_t *ulaw_table()
+{
+  static const std::array<uint8_t, 65536> table = [] {
+    std::array<uint8_t, 65536> t{};
+    for (int i = 0; i < 65536; i++)
+      t[i] = linear_to_ulaw((int16_t) (uint16_t) i);
+    return t;
+  }();
+  return table.data();
+}
+
 std::vector<uint8_t> encode_ulaw(const int16_t *pcm, size_t samples)
 {
+  const uint8_t *table = ulaw_table();
   std::vector<uint8_t> out(samples);
   for (size_t i = 0; i < samples; i++)
-    out[i] = linear_to_ulaw(pcm[i]);
+    out[i] = table[(uint16_t) pcm[i]];
   return out;
 }
 

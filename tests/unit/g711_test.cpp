@@ -121,7 +121,7 @@ TEST(G711, SignSymmetry)
 TEST(G711, BufferHelpersMatchSampleFunctions)
 {
   std::vector<int16_t> pcm;
-  for (int x = -32768; x <= 32767; x += 97)
+  for (int x = -32768; x <= 32767; x++)
     pcm.push_back((int16_t) x);
   auto u = g711::encode_ulaw(pcm.data(), pcm.size());
   auto a = g711::encode_alaw(pcm.data(), pcm.size());
