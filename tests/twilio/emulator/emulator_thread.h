@@ -87,7 +87,7 @@ class EmulatorThread {
   std::atomic<guint64> catch_ups_{0};
 
   static constexpr gint64 kCatchUpAfterUs = 10000;
-  static constexpr int kCatchUpMaxReads = 1000;
+  static constexpr int kCatchUpMaxReads = 2;   /* one iteration dispatches every socket that is ready */
 };
 
 }  // namespace clawvoice::test::twilio_emu
