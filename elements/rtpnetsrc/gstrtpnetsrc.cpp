@@ -265,6 +265,14 @@ static gboolean on_readable(GSocket *socket, GIOCondition, gpointer data)
       /* WOULD_BLOCK: all read. Anything else (an ICMP port unreachable reported on the socket, say)
        * concerns one packet, not the stream: read on. */
       bool drained = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+      if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CLOSED)) {
+        /* Closed under us (the application's socket): it would be readable forever. */
+        GST_ELEMENT_WARNING(self, RESOURCE, READ, ("The RTP socket was closed while in use."), (nullptr));
+        g_error_free(error);
+        push_released(self, released);
+        update_stats(self, received);
+        return G_SOURCE_REMOVE;   /* stop_reading() still drops our reference */
+      }
       if (!drained)
         GST_DEBUG_OBJECT(self, "receive: %s", error->message);
       g_error_free(error);

@@ -9,6 +9,7 @@
 #include <gst/app/gstappsink.h>
 #include <gst/rtp/gstrtpbuffer.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <dirent.h>
 
@@ -697,4 +698,30 @@ TEST(RtpNetSrc, PayloadTypesDropOthersWithoutALoss)
   EXPECT_FALSE(outs[1].discont);
   EXPECT_TRUE(wait_stat(sp.src(), "filtered", 1)) << stats_text(sp.src());
   EXPECT_EQ(stat(sp.src(), "lost"), 0u);
+}
+
+/* The application closes the socket while the element reads it: the element does not spin on it (a
+ * closed socket can poll readable forever; the epoll set of the network thread just forgets it),
+ * and it stops cleanly. */
+TEST(RtpNetSrc, SocketClosedUnderItDoesNotSpin)
+{
+  init_gstreamer();
+  SocketPipeline sp;
+  ASSERT_TRUE(start(sp.p));
+  GSocket *socket = nullptr;
+  g_object_get(sp.src(), "socket", &socket, nullptr);
+  ASSERT_NE(socket, nullptr);
+  g_socket_close(socket, nullptr);
+  g_object_unref(socket);
+  auto cpu_us = []() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return (gint64) (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000 + usage.ru_utime.tv_usec +
+           usage.ru_stime.tv_usec;
+  };
+  const gint64 cpu_before = cpu_us();
+  g_usleep(500000);
+  EXPECT_LT(cpu_us() - cpu_before, slack_us(100000)) << "CPU over 0.5 s with the socket closed";
+  EXPECT_EQ(gst_element_set_state(sp.p.get(), GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  EXPECT_EQ(sp.p.first_error(), "");
 }
