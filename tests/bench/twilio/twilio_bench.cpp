@@ -64,7 +64,7 @@ struct Row {
   double cpu_pct_per_call = 0, cpu_pct_total = 0;
   double rss_idle_mb = 0, rss_mb = 0, mb_per_call = 0;
   int threads = 0;
-  guint64 underruns = 0, short_frames = 0, irregular = 0, violations = 0;
+  guint64 underruns = 0, gaps_at_marks = 0, short_frames = 0, irregular = 0, violations = 0;
   double dropped_frames = 0;   /* negative: the bridge does not count it */
   size_t sim_errors = 0;       /* error events the simulator sent during this run */
   std::string first_sim_error;
@@ -186,6 +186,8 @@ Row run(BridgeKind kind, sim::RealtimeSimulator &simulator, const std::vector<gu
     row.violations += r.violations.size();
     row.underruns += std::count_if(r.underruns.begin(), r.underruns.end(),
                                    [&](const Underrun &u) { return u.dry_at_us >= window_start; });
+    row.gaps_at_marks += std::count_if(r.gaps_at_marks.begin(), r.gaps_at_marks.end(),
+                                       [&](const Underrun &u) { return u.dry_at_us >= window_start; });
     row.short_frames += r.short_frames;
     row.irregular += r.irregular_payloads;
     row.max_lead_ms = std::max(row.max_lead_ms, r.max_buffered_ms());
@@ -325,6 +327,8 @@ int main(int argc, char **argv)
                 row.heard_s_per_call);
     std::printf("       (replies all sent %.1f s after the last call's setup, caller audio in meanwhile: p50 %.1f ms, p99 %.1f ms)\n",
                 row.replies_s, row.in_delay_replies.p50, row.in_delay_replies.p99);
+    std::printf("       (dry spells right at a mark with audio again within 300 ms, holes a mark may hide: %llu)\n",
+                static_cast<unsigned long long>(row.gaps_at_marks));
     std::printf("       (warm-up %.1f s; whole run %.3f CPU%%/call; idle RSS %.1f MB; max lead in Twilio's buffer %.0f ms; emulator: %llu of %llu "
                 "frames >5 ms late, worst %.1f ms; simulator errors %zu; load average %s)\n",
                 row.warmup_s, row.cpu_pct_per_call_whole_run, row.rss_idle_mb, row.max_lead_ms,

@@ -86,6 +86,7 @@ struct CallReport {
   guint64 max_buffered_bytes = 0;
   guint64 buffered_bytes = 0;       /* now */
   std::vector<Underrun> underruns;
+  std::vector<Underrun> gaps_at_marks;   /* see PlayoutBuffer: dry at a mark, audio again soon */
   std::vector<EchoedMark> marks;
   std::vector<ClearRecord> clears;
   guint64 dropped_overflow_bytes = 0;

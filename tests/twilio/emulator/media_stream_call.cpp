@@ -277,6 +277,8 @@ struct MediaStreamCall::Impl : std::enable_shared_from_this<Impl> {
       r.short_frames = playout.short_frames();
       if (r.underruns.size() != playout.underruns().size())
         r.underruns = playout.underruns();
+      if (r.gaps_at_marks.size() != playout.gaps_at_marks().size())
+        r.gaps_at_marks = playout.gaps_at_marks();
     });
   }
 

@@ -16,6 +16,12 @@ bool PlayoutBuffer::push_audio(const guint8 *data, size_t len, gint64 now_us)
       underruns_.push_back({dry_since_us_, gap});
     dry_since_us_ = -1;
   }
+  if (dry_at_mark_since_us_ >= 0) {
+    gint64 gap = now_us - dry_at_mark_since_us_;
+    if (gap <= kShortPauseUs)
+      gaps_at_marks_.push_back({dry_at_mark_since_us_, gap});
+    dry_at_mark_since_us_ = -1;
+  }
   chunks_.emplace_back(data, data + len);
   enqueued_total_ += len;
   max_buffered_ = std::max(max_buffered_, buffered_bytes());
@@ -24,7 +30,7 @@ bool PlayoutBuffer::push_audio(const guint8 *data, size_t len, gint64 now_us)
 
 bool PlayoutBuffer::push_mark(std::string name, gint64 now_us, MarkEcho *echo)
 {
-  dry_since_us_ = -1;   /* the audio before it was a whole segment */
+  dry_since_us_ = dry_at_mark_since_us_ = -1;   /* the audio before it was a whole segment */
   if (marks_.empty() && buffered_bytes() == 0 && now_us >= playing_until_us_) {
     *echo = MarkEcho{std::move(name), true, now_us};
     return true;
@@ -45,7 +51,7 @@ PlayoutBuffer::Cleared PlayoutBuffer::clear(gint64 now_us)
   enqueued_total_ = played_total_;
   playing_until_us_ = now_us;   /* Twilio stops the frame that was playing */
   last_tick_played_ = false;
-  dry_since_us_ = -1;
+  dry_since_us_ = dry_at_mark_since_us_ = -1;
   return cleared;
 }
 
@@ -80,6 +86,8 @@ void PlayoutBuffer::tick(gint64 deadline_us, Tick *out)
       short_frames_++;
   } else if (last_tick_played_ && out->echoed.empty()) {
     dry_since_us_ = deadline_us;
+  } else if (last_tick_played_) {
+    dry_at_mark_since_us_ = deadline_us;
   }
   last_tick_played_ = !out->frame.empty();
 }

@@ -6,7 +6,10 @@
  * here: the caller passes the times, so the logic is testable on its own.
  *
  * Underrun: the buffer ran dry right after playing audio, with no mark closing that audio, and
- * more audio came within the gap limit: the caller heard a hole in the middle of speech. */
+ * more audio came within the gap limit: the caller heard a hole in the middle of speech.
+ * A bridge that marks every message (mulawbridge does) closes most audio with a mark, so a hole
+ * exactly at a mark would pass for the end of a reply: such a dry spell followed by audio within
+ * kShortPauseUs is counted apart (gaps_at_marks()), a pause no reply boundary is that short. */
 #pragma once
 
 #include <glib.h>
@@ -33,6 +36,7 @@ class PlayoutBuffer {
   static constexpr guint64 kFrameBytes = 160;
   static constexpr gint64 kFrameUs = 20000;
   static constexpr guint64 kMaxBufferedBytes = 10ull * 60 * 8000;   /* 10 minutes (31931) */
+  static constexpr gint64 kShortPauseUs = 300000;
 
   explicit PlayoutBuffer(gint64 underrun_max_gap_us = G_USEC_PER_SEC)
       : underrun_max_gap_us_(underrun_max_gap_us) {}
@@ -61,6 +65,7 @@ class PlayoutBuffer {
   size_t pending_marks() const { return marks_.size(); }
   guint64 short_frames() const { return short_frames_; }   /* frames of fewer than 160 bytes */
   const std::vector<Underrun> &underruns() const { return underruns_; }
+  const std::vector<Underrun> &gaps_at_marks() const { return gaps_at_marks_; }
 
  private:
   struct PendingMark {
@@ -79,8 +84,10 @@ class PlayoutBuffer {
   gint64 playing_until_us_ = 0;
   bool last_tick_played_ = false;
   gint64 dry_since_us_ = -1;
+  gint64 dry_at_mark_since_us_ = -1;
   guint64 short_frames_ = 0;
   std::vector<Underrun> underruns_;
+  std::vector<Underrun> gaps_at_marks_;
 };
 
 }  // namespace clawvoice::test::twilio_emu

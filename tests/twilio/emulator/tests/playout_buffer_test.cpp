@@ -136,6 +136,32 @@ TEST(PlayoutBuffer, UnderrunIsAHoleInsideUnmarkedAudio)
   }
 }
 
+/* A dry spell right at a mark is a segment's end, not an underrun; audio again within 300 ms makes it
+ * a gap at a mark (a hole a mark may hide), later it is nothing. */
+TEST(PlayoutBuffer, DrySpellAtAMarkFollowedSoonIsAGapAtAMark)
+{
+  auto frame = ramp(160);
+  PlayoutBuffer::Tick tick;
+  for (gint64 after : {100000, 400000}) {
+    PlayoutBuffer buffer;
+    MarkEcho echo;
+    buffer.push_audio(frame.data(), 160, T0);
+    buffer.push_mark("m", T0, &echo);
+    buffer.tick(T0 + F, &tick);
+    buffer.tick(T0 + 2 * F, &tick);   /* dry, and the mark comes back */
+    ASSERT_EQ(tick.echoed.size(), 1u);
+    buffer.push_audio(frame.data(), 160, T0 + 2 * F + after);
+    EXPECT_TRUE(buffer.underruns().empty());
+    if (after <= PlayoutBuffer::kShortPauseUs) {
+      ASSERT_EQ(buffer.gaps_at_marks().size(), 1u);
+      EXPECT_EQ(buffer.gaps_at_marks()[0].dry_at_us, T0 + 2 * F);
+      EXPECT_EQ(buffer.gaps_at_marks()[0].gap_us, after);
+    } else {
+      EXPECT_TRUE(buffer.gaps_at_marks().empty());
+    }
+  }
+}
+
 TEST(PlayoutBuffer, ShortFramesAreCounted)
 {
   PlayoutBuffer buffer;
