@@ -35,7 +35,8 @@ class Route {
   virtual ~Route() = default;
   /* Adds handlers / opens sockets. false (and *error) stops the launcher from starting. */
   virtual bool install(std::string *error) = 0;
-  /* Every element message of every call (main context); a route ignores other routes' calls. */
+  /* Every element message of every call (main context), but partial transcripts only for routes
+   * that want them (wants_partial_transcripts()); a route ignores other routes' calls. */
   virtual void on_call_message(const std::string &call_id, GstMessage *message) { (void) call_id; (void) message; }
   /* Whether on_call_message() should see its calls' partial transcripts (live captions). */
   virtual bool wants_partial_transcripts() const { return false; }
