@@ -44,7 +44,7 @@ class Sipp {
   Sipp(const std::string &work_dir, const std::string &scenario_file, guint16 sip_port, std::vector<std::string> args)
   {
     local_port_ = free_udp_port();
-    media_port_ = free_udp_port();
+    media_port_ = free_udp_port_run(4);
     error_file_ = work_dir + "/sipp-" + std::to_string(local_port_) + ".err";
     std::vector<std::string> argv = {"sipp", "-sf", scenario_file, "127.0.0.1:" + std::to_string(sip_port),
                                      "-i", "127.0.0.1", "-p", std::to_string(local_port_), "-mp",

@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <vector>
+
 namespace clawvoice::test::launcher {
 
 std::string launcher_binary()
@@ -32,6 +34,35 @@ guint16 free_udp_port()
   g_object_unref(lo);
   g_object_unref(s);
   return port;
+}
+
+guint16 free_udp_port_run(guint count)
+{
+  GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+  guint16 found = 0;
+  for (int attempt = 0; attempt < 64 && !found; attempt++) {
+    guint16 first = free_udp_port() & ~1u;   /* even, as RTP ports go */
+    if (first < 1024 || first > 65535 - count)
+      continue;
+    /* Hold them all at once, so none is taken between two checks of ours. */
+    std::vector<GSocket *> held;
+    for (guint i = 0; i < count; i++) {
+      GSocket *s = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, nullptr);
+      GSocketAddress *a = g_inet_socket_address_new(lo, (guint16) (first + i));
+      bool bound = s && g_socket_bind(s, a, FALSE, nullptr);
+      g_object_unref(a);
+      if (s)
+        held.push_back(s);
+      if (!bound)
+        break;
+      if (i + 1 == count)
+        found = first;
+    }
+    for (GSocket *s : held)
+      g_object_unref(s);
+  }
+  g_object_unref(lo);
+  return found;
 }
 
 std::string json_string(const std::string &json, const char *key)

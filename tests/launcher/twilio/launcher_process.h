@@ -89,6 +89,9 @@ std::string data_path(const std::string &name);
 /* A UDP port on 127.0.0.1 that was free a moment ago (bound, read back, released): for peers such
  * as sipp that cannot bind port 0 and say which port they got. */
 guint16 free_udp_port();
+/* The first of @count consecutive free UDP ports on 127.0.0.1 (even), or 0: sipp binds its media
+ * port and the three after it (RTCP, video RTP and RTCP). */
+guint16 free_udp_port_run(guint count);
 std::string json_string(const std::string &json, const char *key);
 
 }  // namespace clawvoice::test::launcher
