@@ -25,7 +25,7 @@ constexpr DecodeTable kTable;
 
 }  // namespace
 
-bool decode_base64_strict(const std::string &text, std::vector<uint8_t> *out)
+bool decode_base64_strict(std::string_view text, std::vector<uint8_t> *out)
 {
   out->clear();
   const size_t n = text.size();

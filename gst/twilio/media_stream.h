@@ -87,6 +87,9 @@ struct InboundParse {
 };
 
 InboundParse parse_inbound(const std::string &text);
+/* The same through json-glib alone: parse_inbound() reads the common media and mark messages
+ * without it (see media_stream.cpp), and must always answer as this does. */
+InboundParse parse_inbound_with_json_glib(const std::string &text);
 
 /* Outbound builders: compact JSON with exactly Twilio's members. */
 std::string build_media(const std::string &stream_sid, const uint8_t *mulaw, size_t size);
