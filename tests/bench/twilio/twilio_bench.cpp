@@ -5,6 +5,7 @@
  *   twilio-bench 10 20             other call counts
  *   twilio-bench --window 20       seconds measured per N (default 12)
  *   twilio-bench --node-bridge     the same calls through a plain Node.js bridge instead
+ *   twilio-bench --list-holes      also list each hole in the audio a caller heard (when, how long)
  *
  * For each N: a fresh clawvoice-launcher process (pipelines/twilio.launch: mulawbridge ↔
  * realtimesink, μ-law untouched) on 127.0.0.1 — or, with --node-bridge, node-bridge/bridge.mjs (a
@@ -83,7 +84,7 @@ struct Row {
   SchedulerStats emulator;
 };
 
-Row run(BridgeKind kind, sim::RealtimeSimulator &simulator, const std::vector<guint8> &caller_audio,
+Row run(BridgeKind kind, bool list_holes, sim::RealtimeSimulator &simulator, const std::vector<guint8> &caller_audio,
         size_t n, double window_s, std::string *error)
 {
   Row row;
@@ -188,6 +189,16 @@ Row run(BridgeKind kind, sim::RealtimeSimulator &simulator, const std::vector<gu
                                    [&](const Underrun &u) { return u.dry_at_us >= window_start; });
     row.gaps_at_marks += std::count_if(r.gaps_at_marks.begin(), r.gaps_at_marks.end(),
                                        [&](const Underrun &u) { return u.dry_at_us >= window_start; });
+    if (list_holes) {
+      /* When in the window, and how long Twilio's buffer had been fed nothing before it ran dry
+       * (many calls at the same moment: the bridge stalled as a whole). */
+      for (const auto *holes : {&r.underruns, &r.gaps_at_marks})
+        for (const Underrun &u : *holes)
+          if (u.dry_at_us >= window_start)
+            std::printf("       hole%s in call %zu: at %.3f s, %.1f ms after the last audio came, dry %.1f ms\n",
+                        holes == &r.underruns ? "" : " at a mark", i, (u.dry_at_us - window_start) / 1e6,
+                        (u.dry_at_us - u.previous_audio_us) / 1e3, u.gap_us / 1e3);
+    }
     row.short_frames += r.short_frames;
     row.irregular += r.irregular_payloads;
     row.max_lead_ms = std::max(row.max_lead_ms, r.max_buffered_ms());
@@ -259,10 +270,13 @@ int main(int argc, char **argv)
 {
   /* --node-bridge is ours; the rest is every launcher benchmark's command line. */
   BridgeKind kind = BridgeKind::Launcher;
+  bool list_holes = false;
   std::vector<char *> rest;
   for (int i = 0; i < argc; i++) {
     if (i > 0 && std::string(argv[i]) == "--node-bridge")
       kind = BridgeKind::NodeBridge;
+    else if (i > 0 && std::string(argv[i]) == "--list-holes")
+      list_holes = true;
     else
       rest.push_back(argv[i]);
   }
@@ -271,7 +285,8 @@ int main(int argc, char **argv)
       {"twilio-bench", 12, 600, {50, 100, 200}, 1000}, &args);
   if (code == 0)
     std::printf("       --node-bridge: run the calls through node-bridge/bridge.mjs (a plain Node.js\n"
-                "       passthrough bridge) instead of clawvoice-launcher\n");
+                "       passthrough bridge) instead of clawvoice-launcher\n"
+                "       --list-holes: list each hole in the audio the callers heard\n");
   if (code >= 0)
     return code;
   if (kind == BridgeKind::NodeBridge) {
@@ -310,7 +325,7 @@ int main(int argc, char **argv)
               "dropped", "short", "irreg", "in p50", "in p99", "out p50", "out p99", "jit p99",
               "heard");
   for (size_t n : counts) {
-    Row row = run(kind, simulator, question, n, window_s, &error);
+    Row row = run(kind, list_holes, simulator, question, n, window_s, &error);
     if (!error.empty()) {
       std::fprintf(stderr, "twilio-bench: N=%zu: %s\n", n, error.c_str());
       return 1;

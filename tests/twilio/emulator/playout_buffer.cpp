@@ -13,16 +13,17 @@ bool PlayoutBuffer::push_audio(const guint8 *data, size_t len, gint64 now_us)
   if (dry_since_us_ >= 0) {
     gint64 gap = now_us - dry_since_us_;
     if (gap <= underrun_max_gap_us_)
-      underruns_.push_back({dry_since_us_, gap});
+      underruns_.push_back({dry_since_us_, gap, last_audio_us_});
     dry_since_us_ = -1;
   }
   if (dry_at_mark_since_us_ >= 0) {
     gint64 gap = now_us - dry_at_mark_since_us_;
     if (gap <= kShortPauseUs)
-      gaps_at_marks_.push_back({dry_at_mark_since_us_, gap});
+      gaps_at_marks_.push_back({dry_at_mark_since_us_, gap, last_audio_us_});
     dry_at_mark_since_us_ = -1;
   }
   chunks_.emplace_back(data, data + len);
+  last_audio_us_ = now_us;
   enqueued_total_ += len;
   max_buffered_ = std::max(max_buffered_, buffered_bytes());
   return true;

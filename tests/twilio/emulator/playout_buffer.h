@@ -29,6 +29,7 @@ struct MarkEcho {
 struct Underrun {
   gint64 dry_at_us;   /* the end of the last audio played */
   gint64 gap_us;      /* until more audio arrived */
+  gint64 previous_audio_us = 0;   /* when the audio before the dry spell arrived */
 };
 
 class PlayoutBuffer {
@@ -85,6 +86,7 @@ class PlayoutBuffer {
   bool last_tick_played_ = false;
   gint64 dry_since_us_ = -1;
   gint64 dry_at_mark_since_us_ = -1;
+  gint64 last_audio_us_ = 0;
   guint64 short_frames_ = 0;
   std::vector<Underrun> underruns_;
   std::vector<Underrun> gaps_at_marks_;
