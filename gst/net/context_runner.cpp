@@ -85,6 +85,7 @@ struct ContextRunner::Core {
     std::vector<GPollFD> fds = std::vector<GPollFD>(8);
     gint n_fds = 0;
     std::vector<std::pair<int, guint32>> registered;   /* (fd, epoll events) in the epoll set, by fd */
+    int wakeup_fd = -1;                  /* the context's own wake-up eventfd, when known */
     gint64 deadline = -1;                /* monotonic µs at which it must run; -1: no timeout */
     bool ready = false;                  /* in this turn's list already */
   };
@@ -94,6 +95,7 @@ struct ContextRunner::Core {
     GMainContext *context;
     void *tag;
     std::shared_ptr<Done> done;
+    int wakeup_fd = -1;
   };
 
   int epoll_fd = -1;
@@ -166,6 +168,7 @@ struct ContextRunner::Core {
         auto *m = new Member();
         m->context = g_main_context_ref(request.context);
         m->tag = request.tag;
+        m->wakeup_fd = request.wakeup_fd;
         if (!g_main_context_acquire(m->context))
           g_critical("clawvoice: a context handed to a network thread is owned by another thread");
         m->deadline = 0;   /* its first run prepares it */
@@ -289,8 +292,19 @@ struct ContextRunner::Core {
     gint64 prepared_at;
     {
       Running running(m->context, m->tag);
-      if (m->prepared && g_main_context_check(m->context, m->max_priority, m->fds.data(), m->n_fds))
+      if (m->prepared && g_main_context_check(m->context, m->max_priority, m->fds.data(), m->n_fds)) {
         g_main_context_dispatch(m->context);
+        /* GLib signals a context's wake-up each time a source with descriptors is attached or
+         * unblocked, which dispatching a socket's source does: without this, every dispatch
+         * would wake the context again for nothing (a write, an epoll return and a whole
+         * iteration per message). prepare() and query() come next and see whatever changed, so
+         * a wake-up pending now, from this thread or another, has nothing left to say. */
+        if (m->wakeup_fd >= 0) {
+          guint64 count;
+          while (read(m->wakeup_fd, &count, sizeof(count)) < 0 && errno == EINTR) {
+          }
+        }
+      }
       prepared_at = g_get_monotonic_time();   /* query()'s timeout counts from about here */
       g_main_context_prepare(m->context, &m->max_priority);
       gint n;
@@ -421,9 +435,22 @@ ContextRunner::~ContextRunner()
     g_thread_join(thread_);
 }
 
-void ContextRunner::add(GMainContext *context, void *tag)
+void ContextRunner::add(GMainContext *context, void *tag, int wakeup_fd)
 {
-  core_->queue({Core::Request::Kind::Add, context, tag, nullptr});
+  core_->queue({Core::Request::Kind::Add, context, tag, nullptr, wakeup_fd});
+}
+
+int ContextRunner::wakeup_fd_of_new_context(GMainContext *context)
+{
+  if (!g_main_context_acquire(context))
+    return -1;
+  gint max_priority = 0, timeout = -1;
+  GPollFD fds[2];
+  g_main_context_prepare(context, &max_priority);
+  gint n = g_main_context_query(context, max_priority, &timeout, fds, 2);
+  g_main_context_release(context);
+  /* A new context polls one descriptor, its wake-up (GLib's GWakeup: a non-blocking eventfd). */
+  return n == 1 ? fds[0].fd : -1;
 }
 
 void ContextRunner::remove(GMainContext *context)

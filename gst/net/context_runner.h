@@ -42,8 +42,11 @@ class ContextRunner {
   ContextRunner &operator=(const ContextRunner &) = delete;
 
   /* From now on @context is run on this thread (a reference is taken). @tag is what running_tag()
-   * returns while it runs. Does not wait. */
-  void add(GMainContext *context, void *tag);
+   * returns while it runs. @wakeup_fd, from wakeup_fd_of_new_context(), lets the thread clear the
+   * wake-ups a dispatch signals to its own context (see run()). Does not wait. */
+  void add(GMainContext *context, void *tag, int wakeup_fd = -1);
+  /* The wake-up descriptor of @context, which must be new (no source attached yet), or -1. */
+  static int wakeup_fd_of_new_context(GMainContext *context);
   /* Stops running @context: what is ready in it is dispatched first, then it is released and its
    * descriptors leave the epoll set. Waits for that, unless called on this thread: then it happens
    * after the current run, and running_tag() is null from now on. */

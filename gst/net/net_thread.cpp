@@ -139,8 +139,9 @@ NetThread::NetThread(const char *name)
 NetThread::NetThread(std::shared_ptr<ContextRunner> runner) : runner_(std::move(runner))
 {
   context_ = g_main_context_new();
+  const int wakeup_fd = ContextRunner::wakeup_fd_of_new_context(context_);
   invoke_source_ = new_invoke_source(context_);
-  runner_->add(context_, this);
+  runner_->add(context_, this, wakeup_fd);
 }
 
 NetThread::~NetThread()
