@@ -1,6 +1,7 @@
 #include "realtime/server_events.h"
 
 #include "common/base64.h"
+#include "common/json_flat.h"
 
 #include <glib.h>
 
@@ -10,6 +11,19 @@
 namespace clawvoice::realtime {
 
 std::optional<ServerEvent> parse_server_event(const std::string &text, std::string *error)
+{
+  /* Audio and transcript deltas, several a second per call, are plain JSON: their object is built
+   * straight from the text, the same json-glib's parser would build (the rest takes that way). */
+  thread_local json::FlatObject flat;
+  if (flat.read(text, 0)) {
+    std::string_view type;
+    if (json::FlatObject::string(flat.root(), "type", &type) && !type.empty())
+      return ServerEvent{std::string(type), flat.to_json_object()};
+  }
+  return parse_server_event_with_json_glib(text, error);
+}
+
+std::optional<ServerEvent> parse_server_event_with_json_glib(const std::string &text, std::string *error)
 {
   json::ObjectPtr object = json::parse_object(text, error);
   if (!object)

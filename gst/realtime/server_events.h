@@ -20,6 +20,9 @@ struct ServerEvent {
 
 /* Parses one text frame. Returns nullopt with @error set on malformed JSON or a missing type. */
 std::optional<ServerEvent> parse_server_event(const std::string &text, std::string *error);
+/* The same through json-glib's parser alone; parse_server_event() reads plain events without it
+ * (json::FlatObject) and must always answer as this does. */
+std::optional<ServerEvent> parse_server_event_with_json_glib(const std::string &text, std::string *error);
 /* True for every server event type the GA protocol defines (plus beta's conversation.item.created,
  * which the service may still send). */
 bool is_known_server_event(const std::string &type);

@@ -7,6 +7,7 @@
 
 #include "common/base64.h"
 #include "common/json.h"
+#include "common/json_flat.h"
 
 namespace clawvoice::twilio {
 
@@ -245,131 +246,10 @@ bool has_exactly(JsonObject *o, std::initializer_list<const char *> members)
 
 /* ---- The hot path: media and mark messages without json-glib ----
  *
- * Twilio sends 50 media messages a second per call, and json-glib builds a tree of GObjects for
- * each: at 200 calls that was 14 % of the launcher's CPU. These messages are plain: objects of
- * ASCII strings without escapes, one object nested. FlatMessage reads exactly that subset of JSON
- * and nothing else; anything outside it (a number, an array, true/false/null, an escape, a byte
- * outside printable ASCII, deeper nesting, a member twice) makes it give up, and so does any message
- * that would not parse as a valid media or mark message. The caller then takes the json-glib way,
- * which gives the same result and the same errors: this path only ever answers what that one would. */
-class FlatMessage {
- public:
-  struct Member {
-    std::string_view name;
-    std::string_view value;   /* a string's contents */
-    int object = -1;          /* or: the index of a nested object in objects_ */
-  };
-  using Object = std::vector<Member>;
-
-  bool read(std::string_view text)
-  {
-    text_ = text;
-    at_ = 0;
-    objects_.clear();
-    objects_.emplace_back();
-    if (!object(0, 0))
-      return false;
-    skip_space();
-    return at_ == text_.size();
-  }
-
-  const Object &root() const { return objects_[0]; }
-
-  /* The string member @name of @o; false if absent or not a string. */
-  static bool string(const Object &o, std::string_view name, std::string_view *out)
-  {
-    for (const Member &m : o) {
-      if (m.name == name) {
-        *out = m.value;
-        return m.object < 0;
-      }
-    }
-    return false;
-  }
-
-  const Object *object_member(const Object &o, std::string_view name) const
-  {
-    for (const Member &m : o)
-      if (m.name == name)
-        return m.object >= 0 ? &objects_[m.object] : nullptr;
-    return nullptr;
-  }
-
- private:
-  void skip_space()
-  {
-    while (at_ < text_.size() && (text_[at_] == ' ' || text_[at_] == '\t' || text_[at_] == '\n' || text_[at_] == '\r'))
-      at_++;
-  }
-
-  bool literal(char c)
-  {
-    skip_space();
-    if (at_ >= text_.size() || text_[at_] != c)
-      return false;
-    at_++;
-    return true;
-  }
-
-  /* A string of printable ASCII without escapes. */
-  bool plain_string(std::string_view *out)
-  {
-    if (!literal('"'))
-      return false;
-    const size_t start = at_;
-    while (at_ < text_.size()) {
-      const unsigned char c = text_[at_];
-      if (c == '"') {
-        *out = text_.substr(start, at_ - start);
-        at_++;
-        return true;
-      }
-      if (c < 0x20 || c >= 0x7f || c == '\\')
-        return false;
-      at_++;
-    }
-    return false;
-  }
-
-  bool object(size_t index, int depth)
-  {
-    if (!literal('{'))
-      return false;
-    skip_space();
-    if (at_ < text_.size() && text_[at_] == '}') {
-      at_++;
-      return true;
-    }
-    while (true) {
-      Member member;
-      if (!plain_string(&member.name) || !literal(':'))
-        return false;
-      for (const Member &m : objects_[index])
-        if (m.name == member.name)
-          return false;   /* json-glib keeps the last; leave that to it */
-      skip_space();
-      if (at_ < text_.size() && text_[at_] == '{') {
-        if (depth > 0)
-          return false;
-        member.object = (int) objects_.size();
-        objects_.emplace_back();
-        if (!object(member.object, depth + 1))
-          return false;
-      } else if (!plain_string(&member.value)) {
-        return false;
-      }
-      objects_[index].push_back(member);
-      if (literal(','))
-        continue;
-      return literal('}');
-    }
-  }
-
-  std::string_view text_;
-  size_t at_ = 0;
-  std::vector<Object> objects_;
-};
-
+ * Twilio sends 50 media messages a second per call; json-glib's parser took 14 % of the launcher's
+ * CPU at 200 calls. These messages are plain JSON (json::FlatObject reads them); a message that is
+ * not, or that would not parse as a valid media or mark message, takes the json-glib way, which
+ * gives the same result and the same errors: this path only ever answers what that one would. */
 bool plain_digits(std::string_view text, uint64_t *out)
 {
   if (text.empty() || text.size() > 19)
@@ -387,21 +267,22 @@ bool plain_digits(std::string_view text, uint64_t *out)
 /* A valid media or mark message read by FlatMessage; false: let json-glib decide. */
 bool parse_plain_media_or_mark(const std::string &text, InboundParse *result)
 {
-  thread_local FlatMessage flat;
+  using json::FlatObject;
+  thread_local FlatObject flat;
   std::string_view event, sequence, stream_sid;
-  if (!flat.read(text) || !FlatMessage::string(flat.root(), "event", &event))
+  if (!flat.read(text, 1) || !FlatObject::string(flat.root(), "event", &event))
     return false;
-  if (!FlatMessage::string(flat.root(), "sequenceNumber", &sequence) ||
-      !FlatMessage::string(flat.root(), "streamSid", &stream_sid))
+  if (!FlatObject::string(flat.root(), "sequenceNumber", &sequence) ||
+      !FlatObject::string(flat.root(), "streamSid", &stream_sid))
     return false;
   uint64_t sequence_number = 0;
   if (!plain_digits(sequence, &sequence_number))
     return false;
   if (event == "media") {
-    const FlatMessage::Object *media = flat.object_member(flat.root(), "media");
+    const FlatObject::Members *media = flat.object_member(flat.root(), "media");
     std::string_view track, chunk, timestamp, payload;
-    if (!media || !FlatMessage::string(*media, "track", &track) || !FlatMessage::string(*media, "chunk", &chunk) ||
-        !FlatMessage::string(*media, "timestamp", &timestamp) || !FlatMessage::string(*media, "payload", &payload))
+    if (!media || !FlatObject::string(*media, "track", &track) || !FlatObject::string(*media, "chunk", &chunk) ||
+        !FlatObject::string(*media, "timestamp", &timestamp) || !FlatObject::string(*media, "payload", &payload))
       return false;
     MediaMessage m;
     m.sequence_number = sequence_number;
@@ -412,9 +293,9 @@ bool parse_plain_media_or_mark(const std::string &text, InboundParse *result)
     m.track = track;
     result->message = std::move(m);
   } else if (event == "mark") {
-    const FlatMessage::Object *mark = flat.object_member(flat.root(), "mark");
+    const FlatObject::Members *mark = flat.object_member(flat.root(), "mark");
     std::string_view name;
-    if (!mark || !FlatMessage::string(*mark, "name", &name))
+    if (!mark || !FlatObject::string(*mark, "name", &name))
       return false;
     MarkMessage m;
     m.sequence_number = sequence_number;
