@@ -68,3 +68,14 @@
 #define CLAWVOICE_MESSAGE_TRUNCATE "clawvoice-truncate"       /* item-id, audio-end-ms, received-ms */
 #define CLAWVOICE_MESSAGE_USAGE "clawvoice-usage"             /* tokens…, cost, total-cost */
 #define CLAWVOICE_MESSAGE_SERVER_ERROR "clawvoice-server-error" /* code, message, param, event-id */
+
+/* When a caller's audio reached this host: a GstReferenceTimestampMeta of these caps (the Unix
+ * epoch in ns). rtpnetsrc adds the kernel's receive time of each RTP packet; it survives the
+ * depayloaders. realtimesink counts, per buffer that has one, the time from then until its audio
+ * left for the Realtime service: the delay the launcher adds inbound. */
+#define CLAWVOICE_ARRIVAL_TIME_CAPS "timestamp/x-unix"
+/* realtimesink's stats field "input-delay-histogram" (GstValueArray of guint64): those delays
+ * counted by upper bound (µs), plus one last count for the longer ones. */
+#define CLAWVOICE_INPUT_DELAY_BOUNDS_US \
+  { 500, 1000, 2000, 3000, 5000, 7500, 10000, 15000, 20000, 30000, 50000, 100000, 250000 }
+#define CLAWVOICE_INPUT_DELAY_BUCKETS 14

@@ -416,6 +416,30 @@ static void finish_caller_turn(GstRealtimeSink *self)
   }
 }
 
+/* The delay we added to a caller's buffer that says when it reached this host: until its audio was
+ * written to the Realtime socket (from a network thread, as rtpnetsrc pushes) or queued for it (from
+ * any other thread: the network thread's wake-up is then not counted). Lock held. */
+static void count_input_delay(Private *p, GstBuffer *buffer)
+{
+  static GstStaticCaps arrival_caps = GST_STATIC_CAPS(CLAWVOICE_ARRIVAL_TIME_CAPS);
+  static const guint64 bounds_us[] = CLAWVOICE_INPUT_DELAY_BOUNDS_US;
+  static_assert(G_N_ELEMENTS(bounds_us) + 1 == CLAWVOICE_INPUT_DELAY_BUCKETS, "one bucket more than bounds");
+  GstCaps *caps = gst_static_caps_get(&arrival_caps);
+  GstReferenceTimestampMeta *arrival = gst_buffer_get_reference_timestamp_meta(buffer, caps);
+  gst_caps_unref(caps);
+  if (!arrival)
+    return;
+  const gint64 delay_us = g_get_real_time() - (gint64) (arrival->timestamp / 1000);
+  if (delay_us < 0)
+    return;   /* the wall clock stepped back */
+  p->input_delay.add(delay_us);
+  size_t bucket = 0;
+  while (bucket < G_N_ELEMENTS(bounds_us) && (guint64) delay_us > bounds_us[bucket])
+    bucket++;
+  p->input_delay_counts[bucket]++;
+  p->input_delay_sum_us += (guint64) delay_us;
+}
+
 static GstFlowReturn gst_realtime_sink_chain(GstPad *pad, GstObject *parent, GstBuffer *buffer)
 {
   GstRealtimeSink *self = GST_REALTIME_SINK(parent);
@@ -452,6 +476,7 @@ static GstFlowReturn gst_realtime_sink_chain(GstPad *pad, GstObject *parent, Gst
     if (p->client->send_audio(map.data, map.size)) {
       p->frames_sent++;
       p->uncommitted_ms += (gint64) (map.size / realtime::audio_format_bytes_per_ms(p->in_format));
+      count_input_delay(p, buffer);
     } else {
       p->frames_dropped++;
     }
@@ -955,7 +980,7 @@ static GstStructure *build_stats(GstRealtimeSink *self)
   gint64 send_p50 = p->client ? p->client->send_delay_percentile(50) : 0;
   gint64 send_p99 = p->client ? p->client->send_delay_percentile(99) : 0;
   const char *state = p->client ? realtime::connection_state_name(p->client->state()) : "disconnected";
-  return gst_structure_new("realtimesink-stats",
+  GstStructure *stats = gst_structure_new("realtimesink-stats",
       "connection", G_TYPE_STRING, state,
       "audio-frames-in", G_TYPE_UINT64, p->frames_in,
       "audio-frames-sent", G_TYPE_UINT64, p->frames_sent,
@@ -975,7 +1000,20 @@ static GstStructure *build_stats(GstRealtimeSink *self)
       "send-delay-p99-us", G_TYPE_INT64, send_p99,
       "output-delay-p50-us", G_TYPE_INT64, p->output_delay.percentile(50),
       "output-delay-p99-us", G_TYPE_INT64, p->output_delay.percentile(99),
+      "input-delay-p50-us", G_TYPE_INT64, p->input_delay.percentile(50),
+      "input-delay-p99-us", G_TYPE_INT64, p->input_delay.percentile(99),
+      "input-delay-sum-us", G_TYPE_UINT64, p->input_delay_sum_us,
       nullptr);
+  GValue histogram = G_VALUE_INIT;
+  gst_value_array_init(&histogram, CLAWVOICE_INPUT_DELAY_BUCKETS);
+  for (guint64 count : p->input_delay_counts) {
+    GValue v = G_VALUE_INIT;
+    g_value_init(&v, G_TYPE_UINT64);
+    g_value_set_uint64(&v, count);
+    gst_value_array_append_and_take_value(&histogram, &v);
+  }
+  gst_structure_take_value(stats, "input-delay-histogram", &histogram);
+  return stats;
 }
 
 static void set_string(std::string *field, const GValue *value)

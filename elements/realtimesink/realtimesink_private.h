@@ -4,6 +4,7 @@
 
 #include <gst/gst.h>
 
+#include <array>
 #include <deque>
 #include <map>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "clawvoice-contract.h"
 #include "common/latency_stats.h"
 #include "net/net_thread.h"
 #include "realtime/pricing.h"
@@ -111,6 +113,10 @@ struct Private {
   realtime::Usage usage;
   double cost_usd = 0.0;
   LatencyStats output_delay;   /* period due → buffer pushed (µs) */
+  /* Caller audio's arrival at this host (CLAWVOICE_ARRIVAL_TIME_CAPS) → sent on (µs). */
+  LatencyStats input_delay;
+  std::array<guint64, CLAWVOICE_INPUT_DELAY_BUCKETS> input_delay_counts{};
+  guint64 input_delay_sum_us = 0;
 
   Private() { gst_segment_init(&in_segment, GST_FORMAT_TIME); }
 };

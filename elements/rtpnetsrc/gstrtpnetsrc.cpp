@@ -37,12 +37,17 @@
 #include <gio/gio.h>
 #include <gst/rtp/gstrtpbuffer.h>
 
+#include <errno.h>
+#include <sys/socket.h>
+
 #include <atomic>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "clawvoice-contract.h"
 #include "net/net_thread.h"
 #include "rtpnetsrc/rtp_reorder.h"
 
@@ -253,34 +258,52 @@ static gboolean on_readable(GSocket *socket, GIOCondition, gpointer data)
   std::vector<Reorder::Released> released;
   std::vector<GstBuffer *> dropped;
   guint64 received = 0;
+  static GstStaticCaps arrival_caps = GST_STATIC_CAPS(CLAWVOICE_ARRIVAL_TIME_CAPS);
+  GstCaps *arrival = gst_static_caps_get(&arrival_caps);
   for (int i = 0; i < kMaxReadsPerWakeup; i++) {
+    if (g_socket_is_closed(socket)) {
+      /* Closed under us (the application's socket): it would be readable forever. */
+      GST_ELEMENT_WARNING(self, RESOURCE, READ, ("The RTP socket was closed while in use."), (nullptr));
+      gst_caps_unref(arrival);
+      push_released(self, released);
+      update_stats(self, received);
+      return G_SOURCE_REMOVE;   /* stop_reading() still drops our reference */
+    }
+    /* recvmsg() rather than GSocket's receive: GIO drops the timestamp's control message. */
     GstBuffer *buffer = gst_buffer_new_allocate(nullptr, kMaxPacketBytes, nullptr);
     GstMapInfo map;
     gst_buffer_map(buffer, &map, GST_MAP_WRITE);
-    GError *error = nullptr;
-    gssize n = g_socket_receive_with_blocking(socket, (gchar *) map.data, map.size, FALSE, nullptr, &error);
+    struct iovec iov = {map.data, map.size};
+    union {
+      char buf[CMSG_SPACE(sizeof(struct timespec))];
+      struct cmsghdr align;
+    } control;
+    struct msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof(control.buf);
+    gssize n = recvmsg(g_socket_get_fd(socket), &msg, MSG_DONTWAIT);
+    const int receive_errno = errno;
     gst_buffer_unmap(buffer, &map);
     if (n < 0) {
       gst_buffer_unref(buffer);
-      /* WOULD_BLOCK: all read. Anything else (an ICMP port unreachable reported on the socket, say)
+      /* EAGAIN: all read. Anything else (an ICMP port unreachable reported on the socket, say)
        * concerns one packet, not the stream: read on. */
-      bool drained = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
-      if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CLOSED)) {
-        /* Closed under us (the application's socket): it would be readable forever. */
-        GST_ELEMENT_WARNING(self, RESOURCE, READ, ("The RTP socket was closed while in use."), (nullptr));
-        g_error_free(error);
-        push_released(self, released);
-        update_stats(self, received);
-        return G_SOURCE_REMOVE;   /* stop_reading() still drops our reference */
-      }
-      if (!drained)
-        GST_DEBUG_OBJECT(self, "receive: %s", error->message);
-      g_error_free(error);
-      if (drained)
+      if (receive_errno == EAGAIN || receive_errno == EWOULDBLOCK)
         break;
+      GST_DEBUG_OBJECT(self, "receive: %s", g_strerror(receive_errno));
       continue;
     }
     gst_buffer_set_size(buffer, n);
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+        struct timespec ts;
+        memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+        gst_buffer_add_reference_timestamp_meta(buffer, arrival,
+            (GstClockTime) ts.tv_sec * GST_SECOND + (GstClockTime) ts.tv_nsec, GST_CLOCK_TIME_NONE);
+      }
+    }
     received++;
 
     GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
@@ -306,6 +329,7 @@ static gboolean on_readable(GSocket *socket, GIOCondition, gpointer data)
     }
     dropped.clear();
   }
+  gst_caps_unref(arrival);
   push_released(self, released);
   update_stats(self, received);
   rearm_timer(self, timeout_ns_of(p));
@@ -354,6 +378,12 @@ static void start_reading(GstRtpNetSrc *self)
     p->reorder = std::make_unique<Reorder>((gint64) latency_ms * 1000);
   p->stopped = false;
   p->last_packet_us = g_get_monotonic_time();
+
+  /* The kernel stamps each datagram with its arrival: on_readable() hands it on with the buffer
+   * (CLAWVOICE_ARRIVAL_TIME_CAPS), so that the delay we add inbound can be measured downstream. */
+  const int on = 1;
+  if (setsockopt(g_socket_get_fd(p->used_socket), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) < 0)
+    GST_DEBUG_OBJECT(self, "no receive timestamps: %s", g_strerror(errno));
 
   GMainContext *context = p->net->context();
   p->read_source = g_socket_create_source(p->used_socket, G_IO_IN, nullptr);

@@ -92,6 +92,13 @@ static CallCounters read_counters(GstElement *pipeline)
     if (gst_structure_get_uint64(stats, "audio-frames-dropped", &v)) counters.audio_frames_dropped += v;
     gdouble cost = 0;
     if (gst_structure_get_double(stats, "cost", &cost)) counters.cost_usd += cost;
+    CallCounters delay;
+    if (const GValue *histogram = gst_structure_get_value(stats, "input-delay-histogram")) {
+      for (guint i = 0; i < gst_value_array_get_size(histogram); i++)
+        delay.input_delay_counts.push_back(g_value_get_uint64(gst_value_array_get_value(histogram, i)));
+    }
+    if (gst_structure_get_uint64(stats, "input-delay-sum-us", &v)) delay.input_delay_sum_s = (double) v / 1e6;
+    counters += delay;
     gst_structure_free(stats);
   });
   return counters;
@@ -620,11 +627,7 @@ CallCounters CallManager::live_counters() const
   }
   CallCounters total;
   for (GstElement *pipeline : pipelines) {
-    CallCounters c = read_counters(pipeline);
-    total.audio_frames_in += c.audio_frames_in;
-    total.audio_frames_out += c.audio_frames_out;
-    total.audio_frames_dropped += c.audio_frames_dropped;
-    total.cost_usd += c.cost_usd;
+    total += read_counters(pipeline);
     gst_object_unref(pipeline);
   }
   return total;

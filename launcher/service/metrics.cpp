@@ -2,6 +2,8 @@
 
 #include <glib.h>
 
+#include "clawvoice-contract.h"
+
 namespace clawvoice::launcher {
 
 void Histogram::observe(double value)
@@ -12,6 +14,39 @@ void Histogram::observe(double value)
   counts_[i]++;
   sum_ += value;
   count_++;
+}
+
+void Histogram::add_counts(const std::vector<unsigned long long> &counts, double sum)
+{
+  for (size_t i = 0; i < counts.size() && i < counts_.size(); i++) {
+    counts_[i] += counts[i];
+    count_ += counts[i];
+  }
+  sum_ += sum;
+}
+
+CallCounters &CallCounters::operator+=(const CallCounters &o)
+{
+  audio_frames_in += o.audio_frames_in;
+  audio_frames_out += o.audio_frames_out;
+  audio_frames_dropped += o.audio_frames_dropped;
+  cost_usd += o.cost_usd;
+  if (input_delay_counts.size() < o.input_delay_counts.size())
+    input_delay_counts.resize(o.input_delay_counts.size(), 0);
+  for (size_t i = 0; i < o.input_delay_counts.size(); i++)
+    input_delay_counts[i] += o.input_delay_counts[i];
+  input_delay_sum_s += o.input_delay_sum_s;
+  return *this;
+}
+
+/* The bounds of realtimesink's inbound delay histogram, in seconds. */
+static std::vector<double> input_delay_bounds_s()
+{
+  static const guint64 bounds_us[] = CLAWVOICE_INPUT_DELAY_BOUNDS_US;
+  std::vector<double> bounds;
+  for (guint64 us : bounds_us)
+    bounds.push_back((double) us / 1e6);
+  return bounds;
 }
 
 static std::string number(double v)
@@ -55,10 +90,7 @@ void Metrics::call_ended(const std::string &route, const std::string &state, con
 {
   std::lock_guard<std::mutex> lock(lock_);
   ended_[{route, state}]++;
-  finished_.audio_frames_in += totals.audio_frames_in;
-  finished_.audio_frames_out += totals.audio_frames_out;
-  finished_.audio_frames_dropped += totals.audio_frames_dropped;
-  finished_.cost_usd += totals.cost_usd;
+  finished_ += totals;
 }
 
 void Metrics::webhook(const std::string &route, int status)
@@ -126,6 +158,12 @@ std::string Metrics::render(const std::map<std::string, int> &by_state, const Ca
   header(&out, "clawvoice_response_latency_seconds", "histogram",
          "From the end of the caller's speech to the start of the reply.");
   response_.render("clawvoice_response_latency_seconds", &out);
+  header(&out, "clawvoice_input_delay_seconds", "histogram",
+         "From a caller's audio reaching this host to its leaving for the voice model (RTP calls).");
+  Histogram input_delay(input_delay_bounds_s());
+  input_delay.add_counts(finished_.input_delay_counts, finished_.input_delay_sum_s);
+  input_delay.add_counts(live.input_delay_counts, live.input_delay_sum_s);
+  input_delay.render("clawvoice_input_delay_seconds", &out);
   return out;
 }
 

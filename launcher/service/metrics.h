@@ -15,6 +15,8 @@ class Histogram {
  public:
   explicit Histogram(std::vector<double> bounds) : bounds_(std::move(bounds)), counts_(bounds_.size() + 1, 0) {}
   void observe(double value);
+  /* Adds counts already bucketed with the same bounds (@counts: one per bucket, +Inf last). */
+  void add_counts(const std::vector<unsigned long long> &counts, double sum);
   /* Appends `name_bucket{le=…}`, `name_sum`, `name_count` lines. */
   void render(const std::string &name, std::string *out) const;
 
@@ -31,6 +33,11 @@ struct CallCounters {
   unsigned long long audio_frames_out = 0;    /* 20 ms periods of reply audio out of it */
   unsigned long long audio_frames_dropped = 0;
   double cost_usd = 0.0;
+  /* realtimesink's inbound delay histogram (see clawvoice-contract.h), and the sum in seconds. */
+  std::vector<unsigned long long> input_delay_counts;
+  double input_delay_sum_s = 0.0;
+
+  CallCounters &operator+=(const CallCounters &o);
 };
 
 class Metrics {

@@ -725,3 +725,35 @@ TEST(RtpNetSrc, SocketClosedUnderItDoesNotSpin)
   EXPECT_EQ(gst_element_set_state(sp.p.get(), GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
   EXPECT_EQ(sp.p.first_error(), "");
 }
+
+/* Each packet carries the kernel's time of arrival (what realtimesink measures the launcher's
+ * inbound delay from), through the depayloader. */
+TEST(RtpNetSrc, EachPacketCarriesItsArrivalTimeThroughTheDepayloader)
+{
+  init_gstreamer();
+  Pipeline p(std::string("rtpnetsrc name=src latency=60 caps=\"") + kCaps +
+             "\" ! rtppcmudepay ! appsink name=sink sync=false emit-signals=false");
+  guint16 port = 0;
+  GSocket *socket = bound_socket(&port);
+  g_object_set(p.by_name("src"), "socket", socket, nullptr);
+  g_object_unref(socket);
+  ASSERT_TRUE(start(p));
+  Sender sender(port);
+  GstCaps *arrival_caps = gst_caps_from_string("timestamp/x-unix");
+  for (int i = 0; i < 5; i++) {
+    const gint64 sent_us = g_get_real_time();
+    sender.rtp(100 + i);
+    GstSample *sample = gst_app_sink_try_pull_sample(GST_APP_SINK(p.by_name("sink")), GST_SECOND);
+    ASSERT_TRUE(sample) << "packet " << i;
+    const gint64 pulled_us = g_get_real_time();
+    GstReferenceTimestampMeta *meta = gst_buffer_get_reference_timestamp_meta(gst_sample_get_buffer(sample), arrival_caps);
+    ASSERT_TRUE(meta) << "packet " << i << " has its arrival time";
+    const gint64 arrival_us = (gint64) (meta->timestamp / 1000);
+    EXPECT_GE(arrival_us, sent_us - 1000) << "packet " << i;   /* (the clocks' read-outs differ by a µs or so) */
+    EXPECT_LE(arrival_us, pulled_us) << "packet " << i;
+    EXPECT_EQ(gst_buffer_get_size(gst_sample_get_buffer(sample)), kPayloadBytes) << "depayloaded";
+    gst_sample_unref(sample);
+  }
+  gst_caps_unref(arrival_caps);
+  EXPECT_EQ(p.first_error(), "");
+}

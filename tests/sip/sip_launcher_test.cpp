@@ -334,8 +334,24 @@ class SipLauncher : public ::testing::Test {
   static inline guint16 sip_port_ = 0;
 };
 
+/* The count and the +Inf bucket of the launcher's inbound delay histogram (from a packet's arrival
+ * to its audio leaving for the voice), and the count within 20 ms. */
+struct InputDelayCounts {
+  double count = 0, within_20ms = 0;
+};
+InputDelayCounts input_delay_counts(LauncherProcess &launcher)
+{
+  const std::string page = launcher.get("/metrics", kControlToken).body;
+  auto value = [&](const std::string &sample) {
+    size_t at = page.find("\n" + sample + " ");
+    return at == std::string::npos ? -1.0 : g_ascii_strtod(page.c_str() + at + sample.size() + 2, nullptr);
+  };
+  return {value("clawvoice_input_delay_seconds_count"), value("clawvoice_input_delay_seconds_bucket{le=\"0.02\"}")};
+}
+
 TEST_F(SipLauncher, PcmuCallerHearsASpokenReplyAndHangsUpCleanly)
 {
+  const InputDelayCounts before = input_delay_counts(*launcher_);
   RtpReceiver rtp;
   auto caller = sipp("call_pcmu.xml", {"-m", "1", "-d", "9000", "-key", "rtp_port", std::to_string(rtp.port())});
   EXPECT_EQ(caller->wait(30000), 0) << caller->errors();
@@ -348,6 +364,12 @@ TEST_F(SipLauncher, PcmuCallerHearsASpokenReplyAndHangsUpCleanly)
   EXPECT_GT(rtp.packets(0), 50u) << "the reply comes back as PCMU";
   EXPECT_TRUE(rtp.all_sizes(0, 12 + 160)) << "20 ms packets (ptime 20)";
   EXPECT_GT(rtp.voiced_packets(0), 25u) << "at least half a second of it is speech, not silence";
+  /* Every caller packet's delay inside the launcher is counted, and on an idle launcher it is short. */
+  const InputDelayCounts after = input_delay_counts(*launcher_);
+  ASSERT_GE(before.count, 0) << "/metrics has clawvoice_input_delay_seconds";
+  EXPECT_GT(after.count - before.count, 100) << "the caller's packets (9 s of audio) were counted";
+  EXPECT_GE((after.within_20ms - before.within_20ms) / (after.count - before.count), 0.95)
+      << "on an idle launcher nearly every packet leaves within 20 ms of its arrival";
 }
 
 TEST_F(SipLauncher, PcmaPcapCallerIsAnsweredInPcmaAndItsDigitReachesTheLog)

@@ -4,6 +4,8 @@
 #include <glib.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace clawvoice::bench {
 
@@ -22,5 +24,18 @@ std::string load_average();
 
 /* The value of an unlabelled sample `name` in a Prometheus text page; -1 if absent. */
 double prometheus_value(const std::string &page, const std::string &name);
+
+/* A Prometheus histogram read from a page: cumulative counts by upper bound (+Inf last). */
+struct PrometheusHistogram {
+  std::vector<std::pair<double, double>> buckets;   /* (le, cumulative count) */
+  double count() const { return buckets.empty() ? 0 : buckets.back().second; }
+  /* What was observed between @earlier and this one. */
+  PrometheusHistogram since(const PrometheusHistogram &earlier) const;
+  /* The @p-th percentile (0-100), interpolated inside its bucket; -1 when empty. */
+  double percentile(double p) const;
+  /* The share of observations at or under @le (one of the bounds). */
+  double share_at_most(double le) const;
+};
+PrometheusHistogram prometheus_histogram(const std::string &page, const std::string &name);
 
 }  // namespace clawvoice::bench
