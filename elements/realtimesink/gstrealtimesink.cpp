@@ -651,7 +651,12 @@ static bool schedule_next_period(GstRealtimeSink *self, std::unique_lock<std::mu
    * first `output-lead` of it goes out at once, then one period per period. The timestamps still
    * say when each period is to be heard. */
   GstClockTime due = p->next_ts + kPeriod;
-  GstClockTime lead = p->playout.queued_ms() > 0 ? (GstClockTime) p->output_lead_ms * GST_MSECOND : 0;
+  /* The period right after a reply's last audio goes with the lead too: its GAP tells downstream
+   * that the burst ended (mulawbridge then sends what it holds for a fuller message, with a mark).
+   * A lead later, Twilio would have played everything before it and gone silent in the middle of
+   * the reply's last words. */
+  const bool in_burst = p->playout.queued_ms() > 0 || p->last_period_had_audio;
+  GstClockTime lead = in_burst ? (GstClockTime) p->output_lead_ms * GST_MSECOND : 0;
   *due_at = due > lead ? due - lead : 0;
   return true;
 }
@@ -669,6 +674,7 @@ static bool hand_out_period(GstRealtimeSink *self, std::unique_lock<std::mutex> 
   bool have_audio = p->playout.pop(&period);
   if (have_audio)
     p->playout.record_output(period, ts, kPeriod);
+  p->last_period_had_audio = have_audio;
   bool discont = p->need_discont;
   p->need_discont = !have_audio && !p->fill_silence;
   std::deque<std::string> calls;
@@ -1164,6 +1170,7 @@ static GstStateChangeReturn gst_realtime_sink_change_state(GstElement *element, 
         p->output_eos_sent = false;
         p->next_ts = GST_CLOCK_TIME_NONE;
         p->need_discont = true;
+        p->last_period_had_audio = false;
       }
       /* Connect now, so the session is ready by the time the caller speaks. */
       if (!gst_realtime_sink_start(self))

@@ -96,6 +96,7 @@ struct Private {
   bool playing = false;          /* the task runs only in PLAYING and pauses itself otherwise */
   bool need_discont = true;
   bool reply_start_aligned = false;   /* the timeline was moved to a reply's start: until it goes out */
+  bool last_period_had_audio = false;   /* the period handed out last was reply audio */
   bool streams_started = false;
   bool output_eos_sent = false;
   GstClockTime downstream_latency = 0;

@@ -793,3 +793,54 @@ TEST_F(MulawBridge, FramesPerMessageSendsWholeFramesInFewerMessagesWithinTheLead
   EXPECT_EQ(stat(tw, "frames-out"), (guint64) frames);
   EXPECT_EQ(o.invalid, 0) << o.first_invalid;
 }
+
+/* The end of a reply with an output lead: the GAP after its last period goes out as early as that
+ * period did, so mulawbridge sends the frames it holds for a fuller message (and the burst's mark)
+ * while Twilio still plays what came before. Handed out a lead later, as it once was, Twilio's
+ * buffer ran dry before the reply's last words: a hole at the end of some replies. */
+TEST_F(MulawBridge, TheEndOfAReplyIsAnnouncedWithTheLeadSoItsLastFramesLeaveInTime)
+{
+  auto simulator = simulator_saying([](int) { return kShortReply; });
+  ASSERT_TRUE(simulator);
+  Pipeline p(call_line(*simulator, "lead=200 frames-per-message=5", "output-lead=160"));
+  GstElement *tw = p.by_name("tw");
+  struct Seen {
+    std::mutex lock;
+    std::vector<std::pair<gint64, bool>> pushes;   /* (when, audio: true / GAP: false) */
+  } seen;
+  GstPad *src = gst_element_get_static_pad(p.by_name("rt"), "src");
+  gst_pad_add_probe(src, (GstPadProbeType) (GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+      [](GstPad *, GstPadProbeInfo *info, gpointer data) -> GstPadProbeReturn {
+        auto *s = static_cast<Seen *>(data);
+        const bool audio = (info->type & GST_PAD_PROBE_TYPE_BUFFER) != 0;
+        if (audio || GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_GAP) {
+          std::lock_guard<std::mutex> l(s->lock);
+          s->pushes.emplace_back(g_get_monotonic_time(), audio);
+        }
+        return GST_PAD_PROBE_OK;
+      },
+      &seen, nullptr);
+  gst_object_unref(src);
+  ASSERT_NE(p.play(), GST_STATE_CHANGE_FAILURE);
+  PeerOptions options;
+  options.caller_audio = load_mulaw(data_path("question.wav"));
+  TwilioPeer peer(options);
+  ASSERT_TRUE(peer.connect(stream_url(tw)));
+  /* The reply played out: audio came, then nothing for a second. */
+  ASSERT_TRUE(peer.wait_until([](const PeerObservations &o) {
+        return o.played_ms > 1000 && g_get_monotonic_time() - o.last_media_us > 1000000;
+      }, 40000)) << p.first_error();
+
+  std::lock_guard<std::mutex> l(seen.lock);
+  size_t last_audio = seen.pushes.size();
+  for (size_t i = 0; i < seen.pushes.size(); i++)
+    if (seen.pushes[i].second)
+      last_audio = i;
+  ASSERT_LT(last_audio, seen.pushes.size()) << "the reply's audio went through realtimesink";
+  ASSERT_LT(last_audio + 1, seen.pushes.size()) << "a GAP followed the reply";
+  ASSERT_FALSE(seen.pushes[last_audio + 1].second);
+  const gint64 after_ms = (seen.pushes[last_audio + 1].first - seen.pushes[last_audio].first) / 1000;
+  EXPECT_LT(after_ms, 90) << "the burst's end is announced a period after its last audio, not "
+                             "output-lead (160 ms) later";
+  EXPECT_EQ(peer.observe().invalid, 0);
+}

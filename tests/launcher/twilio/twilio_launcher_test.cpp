@@ -247,6 +247,9 @@ TEST_F(TwilioLauncher, SpokenQuestionGetsASpokenReplyHeardInFull)
       << "the reply played without holes: " << r.describe_underruns() << " (emulator "
       << (*thread_)->priority() << ", woken up to " << punctuality.max_late_us / 1000
       << " ms late, " << punctuality.catch_ups << " catch-ups)";
+  EXPECT_EQ(r.gaps_at_marks.size(), 0u)
+      << "no hole right at a mark either (the end of a message, or the reply's last words): "
+      << r.gaps_at_marks.size() << " of them";
   EXPECT_EQ(r.clears.size(), 0u) << "nobody interrupted";
   EXPECT_GT(r.marks_played(), 0u);
   EXPECT_EQ(r.marks_cleared(), 0u);
