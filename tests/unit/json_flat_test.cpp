@@ -1,15 +1,19 @@
 /* json::FlatObject, the reader of plain JSON that spares json-glib's parser the messages that come
- * many times a second: what it reads, what it leaves to json-glib, and that the Realtime events
- * built from it are exactly those json-glib's parser builds. (The Twilio messages read with it are
- * checked the same way in tests/twilio/media_stream_test.cpp.) */
+ * many times a second: what it reads, what it leaves to json-glib, and that its two users (Twilio's
+ * media and mark messages, the Realtime server events) answer exactly as they do through json-glib,
+ * for the messages they see and for every one-byte mutation of them. */
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
+#include <functional>
+#include <variant>
+
 #include "common/json.h"
 #include "common/json_flat.h"
 #include "realtime/server_events.h"
+#include "twilio/media_stream.h"
 
 using clawvoice::json::FlatObject;
 namespace json = clawvoice::json;
@@ -40,6 +44,40 @@ TEST(JsonFlat, ReadsStringsIntegersAndObjectsUpToTheDepthAsked)
 }
 
 namespace {
+
+/* Calls @check on each seed with each byte in turn deleted, replaced by and preceded by each of
+ * @probes (characters that matter to a JSON reader); stops at the first seed position that made a
+ * test fail (one input is enough to see what differs). Returns how many inputs were checked. */
+size_t check_one_byte_mutations(const std::vector<std::string> &seeds, const std::string &probes,
+                                const std::function<void(const std::string &)> &check)
+{
+  size_t checked = 0;
+  for (const auto &seed : seeds) {
+    for (size_t i = 0; i <= seed.size(); i++) {
+      if (i < seed.size()) {
+        std::string deleted = seed;
+        deleted.erase(i, 1);
+        check(deleted);
+        checked++;
+      }
+      for (char c : probes) {
+        std::string inserted = seed;
+        inserted.insert(i, 1, c);
+        check(inserted);
+        checked++;
+        if (i < seed.size()) {
+          std::string replaced = seed;
+          replaced[i] = c;
+          check(replaced);
+          checked++;
+        }
+      }
+      if (::testing::Test::HasFailure())
+        return checked;
+    }
+  }
+  return checked;
+}
 
 std::string describe(const std::optional<realtime::ServerEvent> &event, const std::string &error)
 {
@@ -79,33 +117,86 @@ TEST(JsonFlat, RealtimeEventsAreTheOnesJsonGlibsParserBuilds)
            R"({"type":"x","n":-0})", "{\"type\":\"x\"", "[]", ""})
     expect_same_event(other);
 
-  /* Every seed with each byte deleted, replaced or preceded by characters that matter to a JSON
-   * reader: both ways agree on every one. */
+  /* Every one-byte mutation of the seeds: both ways agree on every one. */
   const std::string probes = std::string("\"\\{}[],: 0-1.e=\x01\x7f", 19) + "\xc3";
-  size_t checked = 0;
-  for (const auto &seed : seeds) {
-    for (size_t i = 0; i <= seed.size(); i++) {
-      if (i < seed.size()) {
-        std::string deleted = seed;
-        deleted.erase(i, 1);
-        expect_same_event(deleted);
-        checked++;
-      }
-      for (char c : probes) {
-        std::string inserted = seed;
-        inserted.insert(i, 1, c);
-        expect_same_event(inserted);
-        checked++;
-        if (i < seed.size()) {
-          std::string replaced = seed;
-          replaced[i] = c;
-          expect_same_event(replaced);
-          checked++;
-        }
-      }
-      if (HasFailure())
-        return;   /* one input is enough to see what differs */
-    }
+  EXPECT_GT(check_one_byte_mutations(seeds, probes, expect_same_event), 20000u);
+}
+
+/* ---- Twilio: parse_inbound() reads media and mark messages with FlatObject; it must answer exactly
+ * as its json-glib way does, for every input. ---- */
+
+namespace {
+
+using namespace clawvoice::twilio;
+
+std::string describe_twilio(const InboundParse &p)
+{
+  std::string out = std::to_string((int) p.status) + "|" + p.event + "|" + p.error + "|";
+  if (!p.message)
+    return out + "none";
+  if (const auto *m = std::get_if<MediaMessage>(&*p.message)) {
+    return out + "media " + std::to_string(m->sequence_number) + " " + m->stream_sid + " " + m->track + " " +
+        std::to_string(m->chunk) + " " + std::to_string(m->timestamp_ms) + " " +
+        std::string(m->payload.begin(), m->payload.end());
   }
-  EXPECT_GT(checked, 20000u);
+  if (const auto *m = std::get_if<MarkMessage>(&*p.message))
+    return out + "mark " + std::to_string(m->sequence_number) + " " + m->stream_sid + " " + m->name;
+  return out + "other " + std::to_string(p.message->index());
+}
+
+void expect_same_answer(const std::string &text)
+{
+  EXPECT_EQ(describe_twilio(parse_inbound(text)), describe_twilio(parse_inbound_with_json_glib(text))) << "input: " << text;
+}
+
+}  // namespace
+
+TEST(JsonFlat, TwilioMediaAndMarkMessagesAreReadAsJsonGlibReadsThem)
+{
+  std::vector<std::string> seeds;
+  for (size_t bytes : {0, 1, 2, 3, 159, 160, 161}) {
+    MediaMessage media{42, "MZ0123456789abcdef", "inbound", 17, 340, {}};
+    for (size_t i = 0; i < bytes; i++)
+      media.payload.push_back((uint8_t) (i * 37 + 11));
+    seeds.push_back(build_inbound_media(media));
+  }
+  seeds.push_back(build_mark_echo({6, "MZ1", "cv-3-120000-220000"}));
+  /* Members in another order, spaces everywhere JSON allows them, members Twilio may add. */
+  seeds.push_back(" { \"streamSid\" : \"MZ1\" ,\n\t\"media\" : { \"payload\" : \"/w==\" , \"timestamp\" : \"5\" ,"
+                  " \"chunk\" : \"1\" , \"track\" : \"inbound\" } , \"sequenceNumber\" : \"3\" , \"event\" : \"media\" }\r\n");
+  seeds.push_back(R"({"event":"media","sequenceNumber":"3","streamSid":"MZ1","extra":"x","more":{"a":"b"},)"
+                  R"("media":{"track":"inbound","chunk":"1","timestamp":"5","payload":"AAAA","new":"y"}})");
+  seeds.push_back(R"({"event":"mark","sequenceNumber":"8","streamSid":"MZ1","mark":{"name":"a b c"},"n":{}})");
+  /* What only json-glib reads, valid or not. */
+  const char *other[] = {
+    R"({"event":"media","sequenceNumber":3,"streamSid":"MZ1","media":{"track":"inbound","chunk":"1","timestamp":"5","payload":"AAAA"}})",
+    R"({"event":"media","sequenceNumber":"3","streamSid":"MZ1","media":{"track":"in\"bound","chunk":"1","timestamp":"5","payload":"AAAA"}})",
+    R"({"event":"media","sequenceNumber":"3","streamSid":"MZ\u0031","media":{"track":"inbound","chunk":"1","timestamp":"5","payload":"AAAA"}})",
+    R"({"event":"media","sequenceNumber":"3","streamSid":"MZ1","media":{"track":"inbound","chunk":"1","timestamp":"5","payload":"AAA"}})",
+    R"({"event":"media","sequenceNumber":"3","streamSid":"MZ1","media":{"track":"inbound","chunk":"1","timestamp":"5","payload":"AAAA"},"event":"mark"})",
+    R"({"event":"media","sequenceNumber":"3","streamSid":"MZ1","media":{"track":"inbound","chunk":"1","timestamp":"5","payload":"AAAA","payload":"AAAB"}})",
+    R"({"event":"media","sequenceNumber":"3","streamSid":"MZ1","media":{"track":"inbound","chunk":"1","timestamp":"5","payload":"AAAA","x":{"y":"z"}}})",
+    R"({"event":"media","sequenceNumber":"3","streamSid":"MZ1","media":{"track":"ïnbound","chunk":"1","timestamp":"5","payload":"AAAA"}})",
+    R"({"event":"media","sequenceNumber":"3","streamSid":"MZ1","media":{"track":"inbound","chunk":"-1","timestamp":"5","payload":"AAAA"}})",
+    R"({"event":"media","sequenceNumber":"99999999999999999999","streamSid":"MZ1","media":{"track":"inbound","chunk":"1","timestamp":"5","payload":"AAAA"}})",
+    R"({"event":"media","sequenceNumber":"3","streamSid":"MZ1","media":"AAAA"})",
+    R"({"event":"media","sequenceNumber":"3","streamSid":"MZ1"})",
+    R"({"event":"mark","sequenceNumber":"3","streamSid":"MZ1","mark":{}})",
+    R"({"event":"mark","sequenceNumber":"3","streamSid":"MZ1","mark":{"name":null}})",
+    R"({"event":"mark","sequenceNumber":"3","streamSid":"MZ1","mark":{"name":"x"}} trailing)",
+    R"({"event":"mark","sequenceNumber":"3","streamSid":"MZ1","mark":{"name":"x"},})",
+    R"({"event":"stop","sequenceNumber":"3","streamSid":"MZ1","stop":{"accountSid":"AC1","callSid":"CA1"}})",
+    R"({"event":"dtmf","sequenceNumber":"3","streamSid":"MZ1","dtmf":{"track":"inbound_track","digit":"5"}})",
+    "{}", "", "[]", "\"media\"", "{\"event\":\"media\"", "{\"event\":\"media\"}}",
+  };
+  for (const char *text : other)
+    expect_same_answer(text);
+  for (const auto &seed : seeds) {
+    EXPECT_EQ(parse_inbound(seed).status, ParseStatus::Ok) << seed;
+    expect_same_answer(seed);
+  }
+
+  /* Every one-byte mutation of the seeds: whatever the result, both ways agree. */
+  const std::string probes = std::string("\"\\{}[],: 0a=+/\x01\x7f", 17) + "\xc3";
+  EXPECT_GT(check_one_byte_mutations(seeds, probes, expect_same_answer), 20000u);
 }
