@@ -14,7 +14,9 @@
  * and the next packet goes out marked DISCONT. Late packets and duplicates are dropped; a new SSRC
  * or a jump of the sequence number starts over once a second packet follows in sequence (a lone
  * stray is dropped). Invalid RTP is dropped and counted. Counters are
- * in `stats`.
+ * in `stats`. Each buffer carries the kernel's receive time of its datagram, a
+ * GstReferenceTimestampMeta of caps `timestamp/x-unix`, from which realtimesink measures the delay
+ * added on the way to the voice (its `stats`, input-delay-*).
  *
  * The socket is one the application gives (`socket`, e.g. the one whose port it put in an SDP
  * answer, shared with a udpsink for symmetric RTP), or one the element binds on `address`:`port`.
