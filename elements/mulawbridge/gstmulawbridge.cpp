@@ -21,8 +21,8 @@
  * (see mulawbridge-messages.h). Twilio's `stop` or a closed socket ends the `src` stream with EOS;
  * the element posts EOS itself once its sink pad has reached EOS and Twilio has played the rest.
  *
- * The WebSocket comes from an application (the `connection` property: a SoupWebsocketConnection its
- * SoupServer accepted on the clawvoice network thread, see gstmulawbridge.h), or the element listens
+ * The WebSocket comes from an application (the `connection` property: a ClawvoiceWebSocket its
+ * SoupServer upgraded on a clawvoice network thread, see gstmulawbridge.h), or the element listens
  * itself (`listen=true`), taking exactly one stream, so a plain gst-launch-1.0 line works.
  *
  * ## Example launch line
@@ -364,14 +364,14 @@ static void take_connection(GstMulawBridge *self, GObject *connection)
   }
   /* Outside the lock: these wait for the network thread, whose callbacks take it. */
   if (old)
-    old->shutdown(SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "replaced");
+    old->shutdown(net::kCloseGoingAway, "replaced");
   if (connection) {
     {
       std::lock_guard<std::mutex> lock(p->lock);
       net = p->net;
     }
     socket = std::make_shared<StreamSocket>(net, make_socket_callbacks(self));
-    socket->adopt(SOUP_WEBSOCKET_CONNECTION(connection));
+    socket->adopt(CLAWVOICE_WEB_SOCKET(connection));
     std::lock_guard<std::mutex> lock(p->lock);
     p->socket = socket;
   }
@@ -545,7 +545,7 @@ static void gst_mulaw_bridge_close(GstMulawBridge *self)
     p->bound_port = 0;
   }
   if (socket)
-    socket->shutdown(SOUP_WEBSOCKET_CLOSE_NORMAL, "call ended");
+    socket->shutdown(net::kCloseNormal, "call ended");
   if (net) {
     /* On the network thread, so the EOS timer is either done or never runs. */
     net->invoke_sync([p, net]() {
@@ -663,7 +663,7 @@ static void gst_mulaw_bridge_finalize(GObject *object)
   GstMulawBridge *self = GST_MULAW_BRIDGE(object);
   std::shared_ptr<StreamSocket> socket = std::move(self->priv->socket);
   if (socket)
-    socket->shutdown(SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "");
+    socket->shutdown(net::kCloseGoingAway, "");
   socket.reset();
   delete self->priv;
   G_OBJECT_CLASS(gst_mulaw_bridge_parent_class)->finalize(object);
@@ -683,9 +683,9 @@ static void gst_mulaw_bridge_class_init(GstMulawBridgeClass *klass)
   const auto ready = (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
   const auto playing = (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
   g_object_class_install_property(gobject_class, PROP_CONNECTION, g_param_spec_object("connection",
-      "Connection", "A Twilio Media Streams WebSocket accepted by the application's SoupServer on the "
+      "Connection", "A Twilio Media Streams WebSocket (ClawvoiceWebSocket) upgraded by the application's SoupServer on a "
       "clawvoice network thread; taken over (and its messages kept) as soon as it is set, in NULL or READY",
-      SOUP_TYPE_WEBSOCKET_CONNECTION, ready));
+      CLAWVOICE_TYPE_WEB_SOCKET, ready));
   g_object_class_install_property(gobject_class, PROP_START_MESSAGE, g_param_spec_string("start-message",
       "Start message", "The raw text of Twilio's start message when the application already read it from "
       "the connection (to check the token in customParameters); handled first at READY→PAUSED",

@@ -6,13 +6,15 @@
  *
  * HOW A LAUNCHER HANDS OVER A CALL (the `connection` property)
  *
- *   1. The accepted SoupWebsocketConnection lives on a clawvoice network thread: either the
- *      shared one (a SoupServer on clawvoice::net::NetThread::acquire()->context()), or one the
- *      connection was marked with (net::NetThread::mark(): the launcher makes each media stream on
- *      a pool thread); the element uses the connection from that thread. The launcher reads
- *      `connected` and `start` itself and checks the token in start.customParameters.
+ *   1. The connection is a ClawvoiceWebSocket (net/web_socket.h: a SoupServer's upgrade, stolen
+ *      with net::upgrade_websocket() and StolenWebSocket::connect_own()). It lives on a clawvoice
+ *      network thread: either the shared one (a SoupServer on
+ *      clawvoice::net::NetThread::acquire()->context()), or one the connection was marked with
+ *      (net::NetThread::mark(): the launcher makes each media stream on a pool thread); the element
+ *      uses the connection from that thread. The launcher reads `connected` and `start` itself and
+ *      checks the token in start.customParameters.
  *   2. It builds the pipeline and, in the same network-thread callback that read `start` (so that no
- *      further message is dispatched to it in between), disconnects its own "message" handler and sets
+ *      further message is dispatched to it in between), and sets
  *      on the mulawbridge `start-message` (the raw text of `start`) and `connection`. Setting
  *      `connection` takes the connection over at once, from any thread (it hops onto the network
  *      thread and waits; inline when called there): the element connects its handlers and keeps

@@ -83,7 +83,7 @@ void on_start(GstMulawBridge *self, const twilio::StartMessage &m)
     }
     post_stop(self, m, "error", 0);
     if (socket)
-      socket->close(SOUP_WEBSOCKET_CLOSE_UNSUPPORTED_DATA, "mulawbridge takes audio/x-mulaw 8000 Hz mono");
+      socket->close(net::kCloseUnsupportedData, "mulawbridge takes audio/x-mulaw 8000 Hz mono");
     return;
   }
   {

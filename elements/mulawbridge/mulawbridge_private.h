@@ -40,7 +40,7 @@ struct Private {
   std::condition_variable sink_cond;   /* sink chain: PLAYING reached, flushing, clear */
 
   /* Properties (recorded by the setters, used at the next start). */
-  GObject *connection = nullptr;       /* SoupWebsocketConnection */
+  GObject *connection = nullptr;       /* ClawvoiceWebSocket */
   std::string start_message;
   bool listen = false;
   std::string address = "127.0.0.1";

@@ -2,6 +2,8 @@
 
 #include <libsoup/soup.h>
 
+#include "net/websocket_upgrade.h"
+
 #include <atomic>
 #include <deque>
 #include <list>
@@ -35,12 +37,10 @@ struct StreamSocket::State {
   bool delivering = false;
   StreamSocketCallbacks callbacks;
   SoupServer *server = nullptr;
-  SoupWebsocketConnection *connection = nullptr;
+  ClawvoiceWebSocket *connection = nullptr;
   bool had_stream = false;   /* listen mode takes one stream per start */
-  gulong message_handler = 0, closed_handler = 0, error_handler = 0;
-  std::string last_error;
   std::deque<Held> backlog;
-  std::list<SoupWebsocketConnection *> refused;   /* closing with a policy error */
+  std::list<ClawvoiceWebSocket *> refused;   /* closing with a policy error */
   std::atomic<guint64> frames_dropped{0};
   std::atomic<guint64> backlog_dropped{0};
   std::atomic<int> sends_queued{0};   /* send() closures not run yet: a direct send must wait its turn */
@@ -73,29 +73,24 @@ struct StreamSocket::State {
     }
   }
 
-  void release_connection(gushort code, const char *reason, bool from_its_signal = false)
+  /* Lets the connection go, closing it with @code first if it is still open. Safe from inside
+   * one of its handlers (it holds a reference while it calls them). */
+  void release_connection(gushort code, const std::string &reason)
   {
     if (!connection)
       return;
-    g_signal_handler_disconnect(connection, message_handler);
-    g_signal_handler_disconnect(connection, closed_handler);
-    g_signal_handler_disconnect(connection, error_handler);
-    if (soup_websocket_connection_get_state(connection) == SOUP_WEBSOCKET_STATE_OPEN)
-      soup_websocket_connection_close(connection, code, reason);
-    if (from_its_signal)
-      unref_later(connection);
-    else
-      g_object_unref(connection);
-    connection = nullptr;
+    net::web_socket_set_handlers(connection, {});
+    net::web_socket_close(connection, code, reason);
+    g_clear_object(&connection);
   }
 
-  void attach(SoupWebsocketConnection *conn);
+  void attach(ClawvoiceWebSocket *conn);
 
   ~State()
   {
-    release_connection(SOUP_WEBSOCKET_CLOSE_GOING_AWAY, nullptr);
-    for (SoupWebsocketConnection *c : refused) {
-      g_signal_handlers_disconnect_by_data(c, this);
+    release_connection(net::kCloseGoingAway, "");
+    for (ClawvoiceWebSocket *c : refused) {
+      net::web_socket_set_handlers(c, {});
       g_object_unref(c);
     }
     if (server) {
@@ -107,36 +102,6 @@ struct StreamSocket::State {
 
 namespace {
 
-void on_message(SoupWebsocketConnection *, gint type, GBytes *message, gpointer data)
-{
-  auto *state = static_cast<StreamSocket::State *>(data);
-  using Held = StreamSocket::State::Held;
-  if (type != SOUP_WEBSOCKET_DATA_TEXT) {
-    state->hand({Held::Kind::Binary, {}, 0});
-    return;
-  }
-  gsize size = 0;
-  const char *bytes = static_cast<const char *>(g_bytes_get_data(message, &size));
-  state->hand({Held::Kind::Text, std::string(bytes, size), 0});
-}
-
-void on_error(SoupWebsocketConnection *, GError *error, gpointer data)
-{
-  static_cast<StreamSocket::State *>(data)->last_error = error ? error->message : "unknown error";
-}
-
-void on_closed(SoupWebsocketConnection *conn, gpointer data)
-{
-  auto *state = static_cast<StreamSocket::State *>(data);
-  gushort code = soup_websocket_connection_get_close_code(conn);
-  const char *reason = soup_websocket_connection_get_close_data(conn);
-  std::string why = reason && *reason ? reason : state->last_error;
-  if (code == 0)
-    code = SOUP_WEBSOCKET_CLOSE_ABNORMAL;
-  state->release_connection(code, nullptr, true);
-  state->hand({StreamSocket::State::Held::Kind::Closed, why, code});
-}
-
 std::string peer_of(SoupServerMessage *msg)
 {
   GSocketAddress *address = msg ? soup_server_message_get_remote_address(msg) : nullptr;
@@ -147,48 +112,55 @@ std::string peer_of(SoupServerMessage *msg)
   return std::string(host) + ":" + std::to_string(g_inet_socket_address_get_port(inet));
 }
 
-void on_websocket(SoupServer *, SoupServerMessage *msg, const char *, SoupWebsocketConnection *conn, gpointer data)
+/* Listen mode: a stream was upgraded by our own server (on the network thread). */
+void on_websocket(StreamSocket::State *state, ClawvoiceWebSocket *conn, const std::string &peer)
 {
-  auto *state = static_cast<StreamSocket::State *>(data);
-  std::string peer = peer_of(msg);
-  if (!state->active)
+  if (!state->active) {
+    g_object_unref(conn);
     return;
+  }
   if (state->had_stream) {
     /* One call per element: turn the next one away with a reason it can log. */
-    g_object_ref(conn);
     state->refused.push_back(conn);
-    g_signal_connect(conn, "closed", G_CALLBACK(+[](SoupWebsocketConnection *c, gpointer d) {
-      auto *st = static_cast<StreamSocket::State *>(d);
-      st->refused.remove(c);
-      g_signal_handlers_disconnect_by_data(c, d);
-      unref_later(c);
-    }), state);
-    soup_websocket_connection_close(conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
-        "this mulawbridge takes one stream, and it has one");
+    net::WebSocketHandlers handlers;
+    handlers.on_closed = [state, conn](gushort, std::string, std::string) {
+      state->refused.remove(conn);
+      net::web_socket_set_handlers(conn, {});
+      unref_later(conn);
+    };
+    net::web_socket_set_handlers(conn, std::move(handlers));
+    net::web_socket_close(conn, net::kClosePolicyViolation, "this mulawbridge takes one stream, and it has one");
     if (state->callbacks.on_refused)
       state->callbacks.on_refused(peer);
     return;
   }
   state->attach(conn);
+  g_object_unref(conn);
   if (state->callbacks.on_accepted)
     state->callbacks.on_accepted(peer);
 }
 
 }  // namespace
 
-void StreamSocket::State::attach(SoupWebsocketConnection *conn)
+void StreamSocket::State::attach(ClawvoiceWebSocket *conn)
 {
   had_stream = true;
-  connection = SOUP_WEBSOCKET_CONNECTION(g_object_ref(conn));
-  message_handler = g_signal_connect(conn, "message", G_CALLBACK(on_message), this);
-  error_handler = g_signal_connect(conn, "error", G_CALLBACK(on_error), this);
-  closed_handler = g_signal_connect(conn, "closed", G_CALLBACK(on_closed), this);
-  if (soup_websocket_connection_get_state(conn) == SOUP_WEBSOCKET_STATE_CLOSED) {
+  connection = CLAWVOICE_WEB_SOCKET(g_object_ref(conn));
+  if (net::web_socket_state(conn) == net::WebSocketState::Closed) {
     /* Closed before we got it: say so, or nobody ever would. */
-    gushort code = soup_websocket_connection_get_close_code(conn);
-    release_connection(SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
-    hand({Held::Kind::Closed, "closed before the hand-over", code ? code : (gushort) SOUP_WEBSOCKET_CLOSE_ABNORMAL});
+    release_connection(net::kCloseNormal, "");
+    hand({Held::Kind::Closed, "closed before the hand-over", net::kCloseAbnormal});
+    return;
   }
+  net::WebSocketHandlers handlers;
+  handlers.on_text = [this](std::string text) { hand({Held::Kind::Text, std::move(text), 0}); };
+  handlers.on_binary = [this](std::string) { hand({Held::Kind::Binary, {}, 0}); };
+  handlers.on_closed = [this](gushort code, std::string reason, std::string error) {
+    std::string why = !reason.empty() ? reason : error;
+    release_connection(code, "");
+    hand({Held::Kind::Closed, why, code});
+  };
+  net::web_socket_set_handlers(conn, std::move(handlers));
 }
 
 StreamSocket::StreamSocket(std::shared_ptr<net::NetThread> net, StreamSocketCallbacks callbacks)
@@ -202,7 +174,7 @@ StreamSocket::~StreamSocket()
   shutdown(SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "");
 }
 
-void StreamSocket::adopt(SoupWebsocketConnection *connection)
+void StreamSocket::adopt(ClawvoiceWebSocket *connection)
 {
   std::shared_ptr<State> state = state_;
   if (!state || !connection)
@@ -210,7 +182,7 @@ void StreamSocket::adopt(SoupWebsocketConnection *connection)
   net_->invoke_sync([state, connection]() {
     if (!state->active)
       return;
-    state->release_connection(SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
+    state->release_connection(net::kCloseNormal, "");
     state->attach(connection);
   });
 }
@@ -235,8 +207,17 @@ bool StreamSocket::listen(const std::string &address, guint port, const std::str
     }
     /* Created here so that its sources belong to the network thread's context. */
     state->server = soup_server_new("server-header", "clawvoice-mulawbridge", nullptr);
-    soup_server_add_websocket_handler(state->server, path.c_str(), nullptr, nullptr, on_websocket, state.get(),
-        nullptr);
+    State *raw = state.get();   /* the server goes before the state does (~State, shutdown) */
+    soup_server_add_handler(state->server, path.c_str(),
+        [](SoupServer *, SoupServerMessage *msg, const char *, GHashTable *, gpointer data) {
+          auto *st = static_cast<State *>(data);
+          std::string peer = peer_of(msg);
+          /* As libsoup's own WebSocket handler, minus permessage-deflate (Twilio never offers it). */
+          net::upgrade_websocket(msg, nullptr, false, [st, peer](std::unique_ptr<net::StolenWebSocket> socket) {
+            on_websocket(st, socket->connect_own(), peer);
+          });
+        },
+        raw, nullptr);
     GSocketAddress *socket_address = g_inet_socket_address_new(inet, (guint16) port);
     g_object_unref(inet);
     GError *err = nullptr;
@@ -283,13 +264,9 @@ void StreamSocket::send(std::vector<std::string> texts)
   if (!state)
     return;
   auto send_now = [state](const std::vector<std::string> &texts) {
-    if (!state->active || !state->connection ||
-        soup_websocket_connection_get_state(state->connection) != SOUP_WEBSOCKET_STATE_OPEN) {
+    /* All of them in one write: a media message and its mark cost one syscall, not two. */
+    if (!state->active || !state->connection || !net::web_socket_send_texts(state->connection, texts))
       state->frames_dropped += texts.size();
-      return;
-    }
-    for (const std::string &text : texts)
-      soup_websocket_connection_send_text(state->connection, text.c_str());
   };
   /* On the socket's own thread (a reply pushed from it) and with nothing queued before: at once,
    * without a round through the thread's queue. */
@@ -310,8 +287,8 @@ void StreamSocket::close(gushort code, const std::string &reason)
   if (!state)
     return;
   net_->invoke([state, code, reason]() {
-    if (state->connection && soup_websocket_connection_get_state(state->connection) == SOUP_WEBSOCKET_STATE_OPEN)
-      soup_websocket_connection_close(state->connection, code, reason.empty() ? nullptr : reason.c_str());
+    if (state->connection)
+      net::web_socket_close(state->connection, code, reason);
   });
 }
 
@@ -323,7 +300,7 @@ void StreamSocket::shutdown(gushort code, const std::string &reason)
   net_->invoke_sync([state, code, reason]() {
     state->active = false;
     state->backlog.clear();
-    state->release_connection(code, reason.empty() ? nullptr : reason.c_str());
+    state->release_connection(code, reason);
     if (state->server)
       soup_server_disconnect(state->server);
   });

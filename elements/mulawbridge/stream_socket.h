@@ -1,8 +1,8 @@
 /* clawvoice — mulawbridge's end of a Twilio Media Streams WebSocket, on the shared network thread.
  *
- * Either adopts a connection a SoupServer elsewhere accepted (the launcher's, on the same network
- * thread), or runs a SoupServer of its own that takes exactly one stream (a second one is closed
- * with a policy error). Knows nothing of GStreamer or of Twilio's messages: text in, text out.
+ * Either adopts a connection a SoupServer elsewhere accepted and upgraded (the launcher's, on the same
+ * network thread: net/websocket_upgrade.h, net/web_socket.h), or runs a SoupServer of its own that
+ * takes exactly one stream (a second one is closed with a policy error). Knows nothing of GStreamer or of Twilio's messages: text in, text out.
  *
  * Every method may be called from any thread. Callbacks run on the network thread. Messages that
  * arrive on an adopted connection before deliver() are kept (bounded) and handed over in order then,
@@ -19,7 +19,7 @@
 
 #include "net/net_thread.h"
 
-typedef struct _SoupWebsocketConnection SoupWebsocketConnection;
+#include "net/web_socket.h"
 
 namespace clawvoice::mulawbridge {
 
@@ -42,7 +42,7 @@ class StreamSocket {
 
   /* Takes over @connection (a new reference is taken) and starts keeping its messages. Waits for
    * the network thread (runs inline on it). */
-  void adopt(SoupWebsocketConnection *connection);
+  void adopt(ClawvoiceWebSocket *connection);
   /* Listens on ws://@address:@port@path (@port 0: any free port). Waits for the network thread.
    * Messages of the accepted stream are delivered at once. */
   bool listen(const std::string &address, guint port, const std::string &path, guint *bound_port,

@@ -30,6 +30,16 @@ SoupWebsocketConnection *StolenWebSocket::connect()
   return connection;
 }
 
+ClawvoiceWebSocket *StolenWebSocket::connect_own()
+{
+  g_return_val_if_fail(stream_ != nullptr, nullptr);
+  g_return_val_if_fail(extensions_ == nullptr, nullptr);   /* we frame without any */
+  ClawvoiceWebSocket *socket = web_socket_new_server(stream_);
+  g_clear_object(&stream_);
+  g_clear_pointer(&uri_, g_uri_unref);
+  return socket;
+}
+
 namespace {
 struct Upgrade {
   TakeWebSocket take;

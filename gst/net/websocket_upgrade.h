@@ -10,6 +10,8 @@
 
 #include <libsoup/soup.h>
 
+#include "net/web_socket.h"
+
 #include <functional>
 #include <memory>
 #include <string>
@@ -27,6 +29,9 @@ class StolenWebSocket {
   /* Builds the server side of the connection (transfer full). Call it on the thread, and with the
    * thread-default context, where the connection's sources must live. Only once. */
   SoupWebsocketConnection *connect();
+  /* The same with our own framing (net/web_socket.h), for the hot media connections: only for an
+   * upgrade without extensions (deflate false). Transfer full. */
+  ClawvoiceWebSocket *connect_own();
 
   const std::string &protocol() const { return protocol_; }
 

@@ -78,7 +78,7 @@ void HttpServer::add_pooled_websocket(const std::string &path, PooledWebSocketHa
       auto thread = net::NetThread::acquire_pooled();
       std::shared_ptr<net::StolenWebSocket> held(std::move(socket));
       thread->invoke([thread, shared, peer, held]() {
-        SoupWebsocketConnection *connection = held->connect();
+        ClawvoiceWebSocket *connection = held->connect_own();
         thread->mark(G_OBJECT(connection));
         (*shared)(thread, connection, peer);
         g_object_unref(connection);

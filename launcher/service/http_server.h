@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "net/net_thread.h"
+#include "net/web_socket.h"
 
 namespace clawvoice::launcher {
 
@@ -38,9 +39,11 @@ class HttpServer {
    * every 20 ms for the whole call spread over every core, and each thread's context polls only
    * its share of the sockets. The server does the handshake, then hands the socket over; @handler
    * runs on the connection's thread, which the connection is marked with (net::NetThread::of()).
-   * @connection is borrowed; @peer is "IP:PORT". */
+   * The connection frames with our own net/web_socket.h, not libsoup's: one poll source for its
+   * whole life and one write per send (see there). No extensions. @connection is borrowed; @peer
+   * is "IP:PORT". */
   using PooledWebSocketHandler = std::function<void(const std::shared_ptr<net::NetThread> &thread,
-      SoupWebsocketConnection *connection, const std::string &peer)>;
+      ClawvoiceWebSocket *connection, const std::string &peer)>;
   void add_pooled_websocket(const std::string &path, PooledWebSocketHandler handler);
   /* Stops listening; open connections are closed. */
   void stop();

@@ -16,6 +16,7 @@
 #include "mulawbridge/mark_ledger.h"
 #include "mulawbridge/mulawbridge-messages.h"
 #include "net/net_thread.h"
+#include "net/websocket_upgrade.h"
 #include "test_support.h"
 #include "twilio/media_stream.h"
 #include "twilio_peer.h"
@@ -337,33 +338,34 @@ TEST_F(MulawBridge, GarbageFromThePeerIsWarnedOnceAndTheCallGoesOn)
 struct Launcher {
   GstElement *bridge = nullptr;
   SoupServer *server = nullptr;
-  SoupWebsocketConnection *conn = nullptr;
+  ClawvoiceWebSocket *conn = nullptr;
   std::atomic<bool> handed_over{false};
   std::string token;
 
-  static void on_stream(SoupServer *, SoupServerMessage *, const char *, SoupWebsocketConnection *conn, gpointer data)
+  /* As the launcher: a plain handler upgrades, the socket is taken over with our own framing. */
+  static void on_request(SoupServer *, SoupServerMessage *message, const char *, GHashTable *, gpointer data)
   {
     auto *self = static_cast<Launcher *>(data);
-    self->conn = SOUP_WEBSOCKET_CONNECTION(g_object_ref(conn));
-    g_signal_connect(conn, "message", G_CALLBACK(on_message), self);
+    net::upgrade_websocket(message, nullptr, false, [self](std::unique_ptr<net::StolenWebSocket> socket) {
+      self->conn = socket->connect_own();
+      net::WebSocketHandlers handlers;
+      handlers.on_text = [self](std::string text) { self->on_text(text); };
+      net::web_socket_set_handlers(self->conn, std::move(handlers));
+    });
   }
 
-  static void on_message(SoupWebsocketConnection *conn, gint, GBytes *message, gpointer data)
+  void on_text(const std::string &text)
   {
-    auto *self = static_cast<Launcher *>(data);
-    gsize size = 0;
-    const char *bytes = static_cast<const char *>(g_bytes_get_data(message, &size));
-    std::string text(bytes, size);
     twilio::InboundParse parsed = twilio::parse_inbound(text);
     if (parsed.status != twilio::ParseStatus::Ok || parsed.event != "start")
       return;   /* connected */
     for (const auto &[name, value] : std::get<twilio::StartMessage>(*parsed.message).custom_parameters)
       if (name == "token")
-        self->token = value;
+        token = value;
     /* Token checked: hand over now, before this thread dispatches anything else. */
-    g_signal_handlers_disconnect_by_data(conn, data);
-    g_object_set(self->bridge, "start-message", text.c_str(), "connection", conn, nullptr);
-    self->handed_over = true;
+    net::web_socket_set_handlers(conn, {});
+    g_object_set(bridge, "start-message", text.c_str(), "connection", conn, nullptr);
+    handed_over = true;
   }
 };
 
@@ -383,8 +385,7 @@ TEST_F(MulawBridge, TakesOverAConnectionAcceptedByTheApplication)
   guint port = 0;
   net->invoke_sync([&]() {
     launcher.server = soup_server_new(nullptr, nullptr);
-    soup_server_add_websocket_handler(launcher.server, "/voice/stream", nullptr, nullptr, Launcher::on_stream,
-        &launcher, nullptr);
+    soup_server_add_handler(launcher.server, "/voice/stream", Launcher::on_request, &launcher, nullptr);
     GError *error = nullptr;
     /* soup_server_listen_local() and soup_server_get_uris() leak in libsoup 3.2: bind an address
      * and read the port from the listening socket. */

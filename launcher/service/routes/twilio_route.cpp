@@ -19,9 +19,7 @@ static const char *kRoute = "twilio";
 struct TwilioRoute::StreamGreeting {
   std::shared_ptr<StreamGate> gate;
   std::shared_ptr<net::NetThread> thread;   /* the connection's: every callback below runs there */
-  SoupWebsocketConnection *connection = nullptr;
-  gulong message_handler = 0;
-  gulong closed_handler = 0;
+  ClawvoiceWebSocket *connection = nullptr;
   guint timeout = 0;
   std::string peer;
 
@@ -29,8 +27,7 @@ struct TwilioRoute::StreamGreeting {
   {
     if (timeout)
       thread->cancel_timer(timeout);
-    g_signal_handler_disconnect(connection, message_handler);
-    g_signal_handler_disconnect(connection, closed_handler);
+    net::web_socket_set_handlers(connection, {});
     g_object_unref(connection);
     delete this;
   }
@@ -61,12 +58,12 @@ bool TwilioRoute::install(std::string *error)
   });
   std::shared_ptr<StreamGate> gate = gate_;
   server_.add_pooled_websocket("/voice/stream", [gate](const std::shared_ptr<net::NetThread> &thread,
-      SoupWebsocketConnection *connection, const std::string &peer) {
+      ClawvoiceWebSocket *connection, const std::string &peer) {
     std::shared_lock<std::shared_mutex> guard(gate->lock);
     if (gate->route)
       gate->route->on_stream(thread, connection, peer);
     else
-      soup_websocket_connection_close(connection, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "shutting down");
+      net::web_socket_close(connection, net::kCloseGoingAway, "shutting down");
   });
   if (route_.status_callback) {
     server_.add_handler("/status", [this](SoupServerMessage *message, const std::string &path) {
@@ -228,58 +225,50 @@ std::string TwilioRoute::take_token(const std::string &token)
   return fresh ? call_id : "";
 }
 
-void TwilioRoute::on_stream(const std::shared_ptr<net::NetThread> &thread, SoupWebsocketConnection *connection,
+void TwilioRoute::on_stream(const std::shared_ptr<net::NetThread> &thread, ClawvoiceWebSocket *connection,
     const std::string &peer)
 {
   auto *greeting = new StreamGreeting;
   greeting->gate = gate_;
   greeting->thread = thread;
-  greeting->connection = SOUP_WEBSOCKET_CONNECTION(g_object_ref(connection));
+  greeting->connection = CLAWVOICE_WEB_SOCKET(g_object_ref(connection));
   greeting->peer = peer;
   /* Twilio keeps the stream open for the whole call: no keepalive pings from us. */
-  greeting->message_handler = g_signal_connect(connection, "message",
-      G_CALLBACK(+[](SoupWebsocketConnection *conn, gint type, GBytes *bytes, gpointer data) {
-        auto *g = static_cast<StreamGreeting *>(data);
-        std::shared_ptr<StreamGate> gate = g->gate;   /* (g may be released below) */
-        std::shared_lock<std::shared_mutex> guard(gate->lock);
-        TwilioRoute *route = gate->route;
-        if (!route)
-          return;
-        if (type != SOUP_WEBSOCKET_DATA_TEXT) {
-          log_event(LogLevel::Warning, "twilio.stream_rejected", {{"peer", g->peer}, {"why", "binary frame"}});
-          soup_websocket_connection_close(conn, SOUP_WEBSOCKET_CLOSE_UNSUPPORTED_DATA, "text frames only");
-          return;
-        }
-        gsize size = 0;
-        const char *data_text = (const char *) g_bytes_get_data(bytes, &size);
-        std::string text(data_text ? data_text : "", size);
-        json::ObjectPtr event = json::parse_object(text);
-        std::string kind = event ? json::get_string(event.get(), "event") : "";
-        if (kind == "start") {
-          route->on_stream_start(g, text);   /* releases the greeting */
-        } else if (kind != "connected") {
-          log_event(LogLevel::Warning, "twilio.stream_unexpected", {{"peer", g->peer},
-              {"why", event ? "event before start: " + kind : "not a JSON object"}});
-        }
-      }),
-      greeting);
-  greeting->closed_handler = g_signal_connect(connection, "closed",
-      G_CALLBACK(+[](SoupWebsocketConnection *, gpointer data) {
-        auto *g = static_cast<StreamGreeting *>(data);
-        log_event(LogLevel::Info, "twilio.stream_closed_before_start", {{"peer", g->peer}});
-        g->release();
-      }),
-      greeting);
+  net::WebSocketHandlers handlers;
+  handlers.on_text = [greeting](std::string text) {
+    std::shared_ptr<StreamGate> gate = greeting->gate;   /* (greeting may be released below) */
+    std::shared_lock<std::shared_mutex> guard(gate->lock);
+    TwilioRoute *route = gate->route;
+    if (!route)
+      return;
+    json::ObjectPtr event = json::parse_object(text);
+    std::string kind = event ? json::get_string(event.get(), "event") : "";
+    if (kind == "start") {
+      route->on_stream_start(greeting, text);   /* releases the greeting */
+    } else if (kind != "connected") {
+      log_event(LogLevel::Warning, "twilio.stream_unexpected", {{"peer", greeting->peer},
+          {"why", event ? "event before start: " + kind : "not a JSON object"}});
+    }
+  };
+  handlers.on_binary = [greeting](std::string) {
+    log_event(LogLevel::Warning, "twilio.stream_rejected", {{"peer", greeting->peer}, {"why", "binary frame"}});
+    net::web_socket_close(greeting->connection, net::kCloseUnsupportedData, "text frames only");
+  };
+  handlers.on_closed = [greeting](gushort, std::string, std::string) {
+    log_event(LogLevel::Info, "twilio.stream_closed_before_start", {{"peer", greeting->peer}});
+    greeting->release();
+  };
+  net::web_socket_set_handlers(connection, std::move(handlers));
   greeting->timeout = thread->add_timer(kGreetingSeconds * 1000, [greeting]() {
     greeting->timeout = 0;
     log_event(LogLevel::Warning, "twilio.stream_rejected", {{"peer", greeting->peer}, {"why", "no start message"}});
-    soup_websocket_connection_close(greeting->connection, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "no start");
+    net::web_socket_close(greeting->connection, net::kClosePolicyViolation, "no start");
   });
 }
 
 void TwilioRoute::on_stream_start(StreamGreeting *greeting, const std::string &start_text)
 {
-  SoupWebsocketConnection *connection = SOUP_WEBSOCKET_CONNECTION(g_object_ref(greeting->connection));
+  ClawvoiceWebSocket *connection = CLAWVOICE_WEB_SOCKET(g_object_ref(greeting->connection));
   std::string peer = greeting->peer;
   greeting->release();
 
@@ -298,7 +287,7 @@ void TwilioRoute::on_stream_start(StreamGreeting *greeting, const std::string &s
                              : token.empty() ? "no token parameter" : "unknown, used or expired token";
     log_event(LogLevel::Warning, "twilio.stream_rejected", {{"peer", peer}, {"why", why}});
     metrics_.call_refused(kRoute, "bad-stream-token");
-    soup_websocket_connection_close(connection, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "invalid stream token");
+    net::web_socket_close(connection, net::kClosePolicyViolation, "invalid stream token");
     g_object_unref(connection);
     return;
   }
@@ -325,7 +314,7 @@ void TwilioRoute::on_stream_start(StreamGreeting *greeting, const std::string &s
     return true;
   }, &error);
   if (!ok)
-    soup_websocket_connection_close(connection, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR, "cannot start the call");
+    net::web_socket_close(connection, net::kCloseServerError, "cannot start the call");
   g_object_unref(connection);
 }
 

@@ -38,7 +38,7 @@ class TwilioRoute : public Route {
   struct StreamGreeting;
   void on_voice(SoupServerMessage *message, const std::string &path);
   void on_status(SoupServerMessage *message, const std::string &path);
-  void on_stream(const std::shared_ptr<net::NetThread> &thread, SoupWebsocketConnection *connection,
+  void on_stream(const std::shared_ptr<net::NetThread> &thread, ClawvoiceWebSocket *connection,
                  const std::string &peer);
   void on_stream_start(StreamGreeting *greeting, const std::string &start_text);
   std::string take_token(const std::string &token);   /* → call id, or "" */

@@ -1,0 +1,552 @@
+#include "net/web_socket.h"
+
+#include <cstring>
+#include <memory>
+
+namespace clawvoice::net {
+namespace {
+
+enum Opcode : guint8 { kContinuation = 0x0, kText = 0x1, kBinary = 0x2, kClose = 0x8, kPing = 0x9, kPong = 0xA };
+
+constexpr gsize kReadChunk = 16 * 1024;
+constexpr gsize kMaxControlPayload = 125;
+constexpr gsize kMaxCloseReason = kMaxControlPayload - 2;
+
+/* Codes a close frame may carry (RFC 6455 §7.4.1–2): 1004–1006 and 1015 are reserved for reports,
+ * never sent; 1012–2999 are for future standards; 3000–4999 are for libraries and applications. */
+bool close_code_may_be_sent(guint code)
+{
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1011) || (code >= 3000 && code <= 4999);
+}
+
+void append_frame_header(std::string &out, guint8 opcode, gsize length)
+{
+  out.push_back((char) (0x80 | opcode));   /* FIN: we never fragment */
+  if (length < 126) {
+    out.push_back((char) length);
+  } else if (length <= 0xFFFF) {
+    out.push_back((char) 126);
+    out.push_back((char) (length >> 8));
+    out.push_back((char) (length & 0xFF));
+  } else {
+    out.push_back((char) 127);
+    for (int shift = 56; shift >= 0; shift -= 8)
+      out.push_back((char) ((guint64) length >> shift));
+  }
+}
+
+}  // namespace
+}  // namespace clawvoice::net
+
+using namespace clawvoice::net;
+
+struct WebSocketPrivate {
+  GIOStream *stream = nullptr;
+  GPollableInputStream *input = nullptr;
+  GPollableOutputStream *output = nullptr;
+  GMainContext *context = nullptr;
+  GSource *read_source = nullptr;    /* for the connection's whole life, until the socket closes */
+  GSource *write_source = nullptr;   /* only while the socket has not taken all of `unsent` */
+  GSource *close_timer = nullptr;
+  WebSocketLimits limits;
+  /* Shared so that a handler that replaces the handlers does not destroy the one running. */
+  std::shared_ptr<const WebSocketHandlers> handlers = std::make_shared<WebSocketHandlers>();
+  WebSocketState state = WebSocketState::Open;
+
+  std::string received;        /* bytes read and not yet a whole frame */
+  std::string message;         /* a fragmented message so far */
+  bool in_message = false;
+  guint8 message_opcode = 0;
+
+  std::string unsent;          /* frames the socket has not taken yet */
+  bool close_sent = false, close_received = false, closed_reported = false;
+  gushort close_code = 0;
+  std::string close_reason, error;
+};
+
+struct _ClawvoiceWebSocket {
+  GObject parent;
+  WebSocketPrivate *priv;
+};
+
+G_DEFINE_FINAL_TYPE(ClawvoiceWebSocket, clawvoice_web_socket, G_TYPE_OBJECT)
+
+namespace {
+
+void destroy_source(GSource **source)
+{
+  if (*source) {
+    g_source_destroy(*source);
+    g_source_unref(*source);
+    *source = nullptr;
+  }
+}
+
+void finish(ClawvoiceWebSocket *self, gushort code, const std::string &reason, const std::string &error);
+void flush(ClawvoiceWebSocket *self);
+
+/* The socket is done with: no more reading or writing, the stream closed, on_closed once. */
+void finish(ClawvoiceWebSocket *self, gushort code, const std::string &reason, const std::string &error)
+{
+  WebSocketPrivate *p = self->priv;
+  if (p->state == WebSocketState::Closed)
+    return;
+  p->state = WebSocketState::Closed;
+  destroy_source(&p->read_source);
+  destroy_source(&p->write_source);
+  destroy_source(&p->close_timer);
+  p->unsent.clear();
+  p->received.clear();
+  p->message.clear();
+  if (p->stream)
+    g_io_stream_close(p->stream, nullptr, nullptr);
+  if (p->close_code == 0) {
+    p->close_code = code;
+    p->close_reason = reason;
+  }
+  if (p->error.empty())
+    p->error = error;
+  if (p->closed_reported)
+    return;
+  p->closed_reported = true;
+  std::shared_ptr<const WebSocketHandlers> handlers = p->handlers;
+  if (handlers->on_closed) {
+    g_object_ref(self);
+    handlers->on_closed(p->close_code, p->close_reason, p->error);
+    g_object_unref(self);
+  }
+}
+
+gboolean on_writable(GObject *, gpointer data)
+{
+  auto *self = CLAWVOICE_WEB_SOCKET(data);
+  destroy_source(&self->priv->write_source);
+  flush(self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Hands `unsent` to the socket, as much as it takes now; waits for it to be writable for the rest. */
+void flush(ClawvoiceWebSocket *self)
+{
+  WebSocketPrivate *p = self->priv;
+  while (!p->unsent.empty() && p->state != WebSocketState::Closed) {
+    GError *error = nullptr;
+    gssize n = g_pollable_output_stream_write_nonblocking(p->output, p->unsent.data(), p->unsent.size(), nullptr,
+        &error);
+    if (n < 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+      g_error_free(error);
+      if (p->unsent.size() > p->limits.max_unsent) {
+        finish(self, kCloseAbnormal, "", "the peer stopped reading: more than " +
+            std::to_string(p->limits.max_unsent) + " bytes unsent");
+        return;
+      }
+      if (!p->write_source) {
+        p->write_source = g_pollable_output_stream_create_source(p->output, nullptr);
+        g_source_set_callback(p->write_source, (GSourceFunc) (void (*)()) on_writable, self, nullptr);
+        g_source_attach(p->write_source, p->context);
+      }
+      return;
+    }
+    if (n < 0) {
+      std::string why = std::string("write failed: ") + error->message;
+      g_error_free(error);
+      finish(self, kCloseAbnormal, "", why);
+      return;
+    }
+    p->unsent.erase(0, (gsize) n);
+  }
+  /* Our close frame is out and the peer's already came: the server closes the TCP connection
+   * first (§7.1.1). */
+  if (p->unsent.empty() && p->close_sent && p->close_received)
+    finish(self, p->close_code, p->close_reason, "");
+}
+
+void queue_frame(ClawvoiceWebSocket *self, guint8 opcode, const char *payload, gsize length)
+{
+  WebSocketPrivate *p = self->priv;
+  append_frame_header(p->unsent, opcode, length);
+  p->unsent.append(payload, length);
+}
+
+/* Sends our close frame (once) and waits for the peer's, at most close_timeout_ms. */
+void send_close(ClawvoiceWebSocket *self, gushort code, const std::string &reason)
+{
+  WebSocketPrivate *p = self->priv;
+  if (p->close_sent || p->state == WebSocketState::Closed)
+    return;
+  p->close_sent = true;
+  p->state = WebSocketState::Closing;
+  std::string payload;
+  if (code != 0 && code != kCloseNoStatus) {
+    payload.push_back((char) (code >> 8));
+    payload.push_back((char) (code & 0xFF));
+    std::string cut = reason.substr(0, kMaxCloseReason);
+    /* Cut on a character boundary: the reason must stay UTF-8. */
+    const gchar *end = nullptr;
+    if (!g_utf8_validate(cut.data(), (gssize) cut.size(), &end))
+      cut.resize((gsize) (end - cut.data()));
+    payload += cut;
+  }
+  if (p->close_code == 0 && !p->close_received) {
+    p->close_code = code ? code : kCloseNoStatus;
+    p->close_reason = reason;
+  }
+  queue_frame(self, kClose, payload.data(), payload.size());
+  if (!p->close_received) {
+    p->close_timer = g_timeout_source_new(p->limits.close_timeout_ms);
+    g_source_set_callback(p->close_timer, [](gpointer data) -> gboolean {
+      auto *s = CLAWVOICE_WEB_SOCKET(data);
+      g_source_unref(s->priv->close_timer);
+      s->priv->close_timer = nullptr;
+      finish(s, s->priv->close_code, s->priv->close_reason, "the peer did not answer our close frame");
+      return G_SOURCE_REMOVE;
+    }, self, nullptr);
+    g_source_attach(p->close_timer, p->context);
+  }
+  flush(self);
+}
+
+/* The peer broke the protocol: tell it why, and give up on the connection. */
+void fail(ClawvoiceWebSocket *self, gushort code, const std::string &why)
+{
+  WebSocketPrivate *p = self->priv;
+  if (p->error.empty())
+    p->error = why;
+  p->close_code = code;
+  p->close_reason = why;
+  p->close_received = true;   /* nothing the peer sends now counts: close once our frame is out */
+  send_close(self, code, why);
+  flush(self);   /* (when our close frame had gone already, this is what finishes) */
+}
+
+void deliver(ClawvoiceWebSocket *self, guint8 opcode, std::string &&data)
+{
+  WebSocketPrivate *p = self->priv;
+  if (p->state != WebSocketState::Open)
+    return;   /* we are closing: §7.1 lets us drop what still comes */
+  if (opcode == kText && !g_utf8_validate(data.data(), (gssize) data.size(), nullptr)) {
+    fail(self, kCloseBadData, "a text message that is not UTF-8");
+    return;
+  }
+  std::shared_ptr<const WebSocketHandlers> handlers = p->handlers;
+  if (opcode == kText && handlers->on_text)
+    handlers->on_text(std::move(data));
+  else if (opcode == kBinary && handlers->on_binary)
+    handlers->on_binary(std::move(data));
+}
+
+void on_close_frame(ClawvoiceWebSocket *self, const std::string &payload)
+{
+  WebSocketPrivate *p = self->priv;
+  if (payload.size() == 1) {
+    fail(self, kCloseProtocolError, "a close frame with a one-byte payload");
+    return;
+  }
+  gushort code = kCloseNoStatus;
+  std::string reason;
+  if (payload.size() >= 2) {
+    code = (gushort) (((guint8) payload[0] << 8) | (guint8) payload[1]);
+    if (!close_code_may_be_sent(code)) {
+      fail(self, kCloseProtocolError, "a close frame with code " + std::to_string(code));
+      return;
+    }
+    reason = payload.substr(2);
+    if (!g_utf8_validate(reason.data(), (gssize) reason.size(), nullptr)) {
+      fail(self, kCloseBadData, "a close reason that is not UTF-8");
+      return;
+    }
+  }
+  if (p->close_received)
+    return;
+  p->close_received = true;
+  if (!p->close_sent) {
+    p->close_code = code;
+    p->close_reason = reason;
+    send_close(self, code == kCloseNoStatus ? 0 : code, reason);   /* echo it (§5.5.1) */
+  } else {
+    destroy_source(&p->close_timer);
+    flush(self);   /* finishes once our close frame is out */
+  }
+}
+
+/* Takes every whole frame out of `received`. Returns false once the connection is no longer read. */
+bool parse_frames(ClawvoiceWebSocket *self)
+{
+  WebSocketPrivate *p = self->priv;
+  gsize at = 0;
+  while (p->state != WebSocketState::Closed && !p->close_received) {
+    const auto *bytes = (const guint8 *) p->received.data() + at;
+    gsize available = p->received.size() - at;
+    if (available < 2)
+      break;
+    bool fin = bytes[0] & 0x80;
+    guint8 opcode = bytes[0] & 0x0F;
+    bool masked = bytes[1] & 0x80;
+    guint64 length = bytes[1] & 0x7F;
+    gsize header = 2;
+    if (length == 126) {
+      if (available < 4)
+        break;
+      length = ((guint64) bytes[2] << 8) | bytes[3];
+      header = 4;
+    } else if (length == 127) {
+      if (available < 10)
+        break;
+      length = 0;
+      for (int i = 0; i < 8; i++)
+        length = (length << 8) | bytes[2 + i];
+      header = 10;
+    }
+    if (bytes[0] & 0x70) {
+      fail(self, kCloseProtocolError, "a frame with reserved bits set (no extension was agreed)");
+      return false;
+    }
+    if (!masked) {
+      fail(self, kCloseProtocolError, "an unmasked frame from the client");
+      return false;
+    }
+    bool control = opcode & 0x08;
+    if (control && opcode != kClose && opcode != kPing && opcode != kPong) {
+      fail(self, kCloseProtocolError, "a frame with reserved opcode " + std::to_string(opcode));
+      return false;
+    }
+    if (!control && opcode != kContinuation && opcode != kText && opcode != kBinary) {
+      fail(self, kCloseProtocolError, "a frame with reserved opcode " + std::to_string(opcode));
+      return false;
+    }
+    if (control && (!fin || length > kMaxControlPayload)) {
+      fail(self, kCloseProtocolError, "a fragmented or oversized control frame");
+      return false;
+    }
+    if (!control) {
+      if (opcode == kContinuation && !p->in_message) {
+        fail(self, kCloseProtocolError, "a continuation frame with no message started");
+        return false;
+      }
+      if (opcode != kContinuation && p->in_message) {
+        fail(self, kCloseProtocolError, "a new message in the middle of a fragmented one");
+        return false;
+      }
+      gsize so_far = p->in_message ? p->message.size() : 0;
+      if (length > p->limits.max_message || so_far + length > p->limits.max_message) {
+        fail(self, kCloseTooBig, "a message larger than " + std::to_string(p->limits.max_message) + " bytes");
+        return false;
+      }
+    }
+    if (available < header + 4 + length)
+      break;   /* the rest has not arrived */
+    guint8 key[4];
+    memcpy(key, bytes + header, 4);
+    std::string payload((const char *) bytes + header + 4, (gsize) length);
+    for (gsize i = 0; i < payload.size(); i++)
+      payload[i] = (char) (payload[i] ^ key[i & 3]);
+    at += header + 4 + (gsize) length;
+
+    switch (opcode) {
+      case kPing:
+        if (p->state == WebSocketState::Open) {
+          queue_frame(self, kPong, payload.data(), payload.size());
+          flush(self);
+        }
+        break;
+      case kPong:
+        break;
+      case kClose:
+        on_close_frame(self, payload);
+        break;
+      case kContinuation:
+        p->message += payload;
+        if (fin) {
+          p->in_message = false;
+          std::string whole;
+          whole.swap(p->message);
+          deliver(self, p->message_opcode, std::move(whole));
+        }
+        break;
+      default:   /* text or binary */
+        if (fin) {
+          deliver(self, opcode, std::move(payload));
+        } else {
+          p->in_message = true;
+          p->message_opcode = opcode;
+          p->message = std::move(payload);
+        }
+        break;
+    }
+  }
+  if (p->state == WebSocketState::Closed)
+    return false;
+  p->received.erase(0, at);
+  return !p->close_received;
+}
+
+gboolean on_readable(GObject *, gpointer data)
+{
+  auto *self = CLAWVOICE_WEB_SOCKET(data);
+  WebSocketPrivate *p = self->priv;
+  g_object_ref(self);   /* a handler may drop the last reference */
+  char chunk[kReadChunk];
+  gboolean keep = G_SOURCE_CONTINUE;
+  /* Read until the socket has nothing more: one wake-up takes every frame that came. */
+  while (p->state != WebSocketState::Closed) {
+    GError *error = nullptr;
+    gssize n = g_pollable_input_stream_read_nonblocking(p->input, chunk, sizeof chunk, nullptr, &error);
+    if (n < 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+      g_error_free(error);
+      break;
+    }
+    if (n <= 0) {
+      std::string why = n == 0 ? "the peer closed the connection" : std::string("read failed: ") + error->message;
+      g_clear_error(&error);
+      /* After both close frames the end of the stream is the expected end. */
+      bool clean = p->close_received;
+      finish(self, clean ? p->close_code : kCloseAbnormal, clean ? p->close_reason : "", clean ? "" : why);
+      break;
+    }
+    p->received.append(chunk, (gsize) n);
+    if (!parse_frames(self))
+      break;
+    if ((gsize) n < sizeof chunk)
+      break;   /* a short read: the socket was drained (the poll tells us when more comes) */
+  }
+  if (p->state == WebSocketState::Closed || p->close_received) {
+    /* Nothing more to read (the peer's close came, or we gave up on it): stop polling for it. */
+    if (p->read_source) {
+      g_source_unref(p->read_source);
+      p->read_source = nullptr;
+    }
+    keep = G_SOURCE_REMOVE;
+  }
+  g_object_unref(self);
+  return keep;
+}
+
+void clawvoice_web_socket_dispose(GObject *object)
+{
+  auto *self = CLAWVOICE_WEB_SOCKET(object);
+  WebSocketPrivate *p = self->priv;
+  p->handlers = std::make_shared<WebSocketHandlers>();   /* nobody to tell any more */
+  p->closed_reported = true;
+  if (p->state == WebSocketState::Open) {
+    send_close(self, kCloseGoingAway, "");
+    /* Unreferenced: no timer to wait for the answer; what the socket took is what it gets. */
+  }
+  finish(self, kCloseGoingAway, "", "");
+  G_OBJECT_CLASS(clawvoice_web_socket_parent_class)->dispose(object);
+}
+
+void clawvoice_web_socket_finalize(GObject *object)
+{
+  auto *self = CLAWVOICE_WEB_SOCKET(object);
+  WebSocketPrivate *p = self->priv;
+  g_clear_object(&p->stream);
+  if (p->context)
+    g_main_context_unref(p->context);
+  delete p;
+  G_OBJECT_CLASS(clawvoice_web_socket_parent_class)->finalize(object);
+}
+
+}  // namespace
+
+static void clawvoice_web_socket_class_init(ClawvoiceWebSocketClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS(klass);
+  object_class->dispose = clawvoice_web_socket_dispose;
+  object_class->finalize = clawvoice_web_socket_finalize;
+}
+
+static void clawvoice_web_socket_init(ClawvoiceWebSocket *self)
+{
+  self->priv = new WebSocketPrivate;
+}
+
+namespace clawvoice::net {
+
+ClawvoiceWebSocket *web_socket_new_server(GIOStream *stream, const WebSocketLimits &limits)
+{
+  g_return_val_if_fail(G_IS_IO_STREAM(stream), nullptr);
+  auto *self = CLAWVOICE_WEB_SOCKET(g_object_new(CLAWVOICE_TYPE_WEB_SOCKET, nullptr));
+  WebSocketPrivate *p = self->priv;
+  p->limits = limits;
+  p->stream = G_IO_STREAM(g_object_ref(stream));
+  p->context = g_main_context_ref_thread_default();
+  GInputStream *input = g_io_stream_get_input_stream(stream);
+  GOutputStream *output = g_io_stream_get_output_stream(stream);
+  if (!G_IS_POLLABLE_INPUT_STREAM(input) || !G_IS_POLLABLE_OUTPUT_STREAM(output) ||
+      !g_pollable_input_stream_can_poll(G_POLLABLE_INPUT_STREAM(input)) ||
+      !g_pollable_output_stream_can_poll(G_POLLABLE_OUTPUT_STREAM(output))) {
+    p->error = "the stream cannot be polled";
+    p->state = WebSocketState::Closed;
+    p->closed_reported = true;
+    p->close_code = kCloseAbnormal;
+    return self;
+  }
+  p->input = G_POLLABLE_INPUT_STREAM(input);
+  p->output = G_POLLABLE_OUTPUT_STREAM(output);
+  /* What the handshake's reader may already hold (a client's first frame right behind its
+   * request) comes out of the stream itself, not the socket: look at it first, from the loop. The
+   * pollable source of a buffering stream is made for the buffer it has now, so it is made once
+   * that buffer is empty, in the first read. */
+  GSource *first = g_idle_source_new();
+  g_source_set_priority(first, G_PRIORITY_DEFAULT);
+  g_source_set_callback(first, [](gpointer data) -> gboolean {
+    auto *s = CLAWVOICE_WEB_SOCKET(data);
+    WebSocketPrivate *priv = s->priv;
+    if (priv->state == WebSocketState::Closed)
+      return G_SOURCE_REMOVE;
+    if (on_readable(nullptr, s) == G_SOURCE_REMOVE || priv->state == WebSocketState::Closed)
+      return G_SOURCE_REMOVE;
+    priv->read_source = g_pollable_input_stream_create_source(priv->input, nullptr);
+    g_source_set_callback(priv->read_source, (GSourceFunc) (void (*)()) on_readable, s, nullptr);
+    g_source_attach(priv->read_source, priv->context);
+    return G_SOURCE_REMOVE;
+  }, g_object_ref(self), g_object_unref);
+  g_source_attach(first, p->context);
+  g_source_unref(first);
+  return self;
+}
+
+void web_socket_set_handlers(ClawvoiceWebSocket *socket, WebSocketHandlers handlers)
+{
+  g_return_if_fail(CLAWVOICE_IS_WEB_SOCKET(socket));
+  socket->priv->handlers = std::make_shared<const WebSocketHandlers>(std::move(handlers));
+}
+
+bool web_socket_send_texts(ClawvoiceWebSocket *socket, const std::vector<std::string> &texts)
+{
+  g_return_val_if_fail(CLAWVOICE_IS_WEB_SOCKET(socket), false);
+  if (socket->priv->state != WebSocketState::Open)
+    return false;
+  for (const std::string &text : texts)
+    queue_frame(socket, kText, text.data(), text.size());
+  flush(socket);
+  return true;
+}
+
+bool web_socket_send_text(ClawvoiceWebSocket *socket, const std::string &text)
+{
+  g_return_val_if_fail(CLAWVOICE_IS_WEB_SOCKET(socket), false);
+  if (socket->priv->state != WebSocketState::Open)
+    return false;
+  queue_frame(socket, kText, text.data(), text.size());
+  flush(socket);
+  return true;
+}
+
+void web_socket_close(ClawvoiceWebSocket *socket, gushort code, const std::string &reason)
+{
+  g_return_if_fail(CLAWVOICE_IS_WEB_SOCKET(socket));
+  if (socket->priv->state != WebSocketState::Open)
+    return;
+  if (!close_code_may_be_sent(code))
+    code = kCloseNormal;
+  send_close(socket, code, reason);
+}
+
+WebSocketState web_socket_state(ClawvoiceWebSocket *socket)
+{
+  g_return_val_if_fail(CLAWVOICE_IS_WEB_SOCKET(socket), WebSocketState::Closed);
+  return socket->priv->state;
+}
+
+}  // namespace clawvoice::net
