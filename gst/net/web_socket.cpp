@@ -19,6 +19,27 @@ bool close_code_may_be_sent(guint code)
   return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1011) || (code >= 3000 && code <= 4999);
 }
 
+/* UTF-8 as RFC 3629 has it, NUL included (g_utf8_validate() refuses a NUL byte inside the length
+ * it is given). Returns where the valid text ends in @end. */
+bool valid_utf8(const char *data, gsize length, gsize *end = nullptr)
+{
+  gsize at = 0;
+  while (at < length) {
+    const char *nul = static_cast<const char *>(memchr(data + at, '\0', length - at));
+    gsize piece = nul ? (gsize) (nul - (data + at)) : length - at;
+    const gchar *stop = nullptr;
+    if (!g_utf8_validate(data + at, (gssize) piece, &stop)) {
+      if (end)
+        *end = (gsize) (stop - data);
+      return false;
+    }
+    at += piece + (nul ? 1 : 0);
+  }
+  if (end)
+    *end = length;
+  return true;
+}
+
 void append_frame_header(std::string &out, guint8 opcode, gsize length)
 {
   out.push_back((char) (0x80 | opcode));   /* FIN: we never fragment */
@@ -182,9 +203,9 @@ void send_close(ClawvoiceWebSocket *self, gushort code, const std::string &reaso
     payload.push_back((char) (code & 0xFF));
     std::string cut = reason.substr(0, kMaxCloseReason);
     /* Cut on a character boundary: the reason must stay UTF-8. */
-    const gchar *end = nullptr;
-    if (!g_utf8_validate(cut.data(), (gssize) cut.size(), &end))
-      cut.resize((gsize) (end - cut.data()));
+    gsize end = 0;
+    if (!valid_utf8(cut.data(), cut.size(), &end))
+      cut.resize(end);
     payload += cut;
   }
   if (p->close_code == 0 && !p->close_received) {
@@ -224,7 +245,7 @@ void deliver(ClawvoiceWebSocket *self, guint8 opcode, std::string &&data)
   WebSocketPrivate *p = self->priv;
   if (p->state != WebSocketState::Open)
     return;   /* we are closing: §7.1 lets us drop what still comes */
-  if (opcode == kText && !g_utf8_validate(data.data(), (gssize) data.size(), nullptr)) {
+  if (opcode == kText && !valid_utf8(data.data(), data.size())) {
     fail(self, kCloseBadData, "a text message that is not UTF-8");
     return;
   }
@@ -251,7 +272,7 @@ void on_close_frame(ClawvoiceWebSocket *self, const std::string &payload)
       return;
     }
     reason = payload.substr(2);
-    if (!g_utf8_validate(reason.data(), (gssize) reason.size(), nullptr)) {
+    if (!valid_utf8(reason.data(), reason.size())) {
       fail(self, kCloseBadData, "a close reason that is not UTF-8");
       return;
     }

@@ -55,7 +55,8 @@ struct WebSocketHandlers {
 
 struct WebSocketLimits {
   gsize max_message = 128 * 1024;         /* libsoup's default max-incoming-payload-size */
-  gsize max_unsent = 4 * 1024 * 1024;     /* a peer that stops reading: the connection fails (1011) */
+  gsize max_unsent = 4 * 1024 * 1024;     /* a peer that stops reading: the connection is dropped
+                                             (on_closed: kCloseAbnormal, with an error) */
   guint close_timeout_ms = 5000;          /* after our close frame, how long the peer has to answer */
 };
 
