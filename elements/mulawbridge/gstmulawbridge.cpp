@@ -349,8 +349,7 @@ static void take_connection(GstMulawBridge *self, GObject *connection)
   std::shared_ptr<net::NetThread> net;
   {
     std::lock_guard<std::mutex> lock(p->lock);
-    if (p->connection)
-      g_object_unref(p->connection);
+    p->release_connection(p->connection);
     p->connection = connection ? G_OBJECT(g_object_ref(connection)) : nullptr;
     old = std::move(p->socket);
     /* The connection's sources live on the context it was made on: use it from that thread. A

@@ -115,8 +115,19 @@ struct Private {
     g_object_unref(adapter);
     for (GstBuffer *b : in_queue)
       gst_buffer_unref(b);
-    if (connection)
-      g_object_unref(connection);
+    release_connection(connection);
+  }
+
+  /* The WebSocket belongs to its network thread's context: its last reference goes there too, so
+   * that nothing of it runs on a thread that tears a pipeline down while the socket is read. */
+  void release_connection(GObject *object)
+  {
+    if (!object)
+      return;
+    if (net && !net->is_current())
+      net->invoke([object]() { g_object_unref(object); });
+    else
+      g_object_unref(object);
   }
 };
 

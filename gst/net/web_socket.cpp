@@ -40,6 +40,29 @@ bool valid_utf8(const char *data, gsize length, gsize *end = nullptr)
   return true;
 }
 
+/* The TCP socket under @stream when nothing that holds bytes of its own sits between them (libsoup
+ * wraps the connection in a SoupIOStream, whose reader holds bytes only while it reads headers). */
+GSocket *plain_socket_of(GIOStream *stream)
+{
+  GIOStream *at = G_IO_STREAM(g_object_ref(stream));
+  GSocket *socket = nullptr;
+  for (int depth = 0; at && depth < 4 && !socket; depth++) {
+    if (G_IS_SOCKET_CONNECTION(at)) {
+      socket = g_socket_connection_get_socket(G_SOCKET_CONNECTION(at));   /* owned by the stream */
+      break;
+    }
+    if (G_IS_TLS_CONNECTION(at) || !g_object_class_find_property(G_OBJECT_GET_CLASS(at), "base-iostream"))
+      break;   /* TLS keeps decrypted bytes of its own: read through it */
+    GIOStream *base = nullptr;
+    g_object_get(at, "base-iostream", &base, nullptr);
+    g_object_unref(at);
+    at = base;
+  }
+  if (at)
+    g_object_unref(at);
+  return socket;
+}
+
 void append_frame_header(std::string &out, guint8 opcode, gsize length)
 {
   out.push_back((char) (0x80 | opcode));   /* FIN: we never fragment */
@@ -65,6 +88,7 @@ struct WebSocketPrivate {
   GIOStream *stream = nullptr;
   GPollableInputStream *input = nullptr;
   GPollableOutputStream *output = nullptr;
+  GSocket *socket = nullptr;         /* the TCP socket under a plain (not TLS) stream, else null */
   GMainContext *context = nullptr;
   GSource *read_source = nullptr;    /* for the connection's whole life, until the socket closes */
   GSource *write_source = nullptr;   /* only while the socket has not taken all of `unsent` */
@@ -81,6 +105,7 @@ struct WebSocketPrivate {
 
   std::string unsent;          /* frames the socket has not taken yet */
   bool close_sent = false, close_received = false, closed_reported = false;
+  bool reading = false;        /* in on_readable(): its source may recurse, it may not */
   gushort close_code = 0;
   std::string close_reason, error;
 };
@@ -405,13 +430,18 @@ gboolean on_readable(GObject *, gpointer data)
 {
   auto *self = CLAWVOICE_WEB_SOCKET(data);
   WebSocketPrivate *p = self->priv;
+  if (p->reading)
+    return G_SOURCE_CONTINUE;   /* someone iterated the context from a handler: the outer call reads on */
+  p->reading = true;
   g_object_ref(self);   /* a handler may drop the last reference */
   char chunk[kReadChunk];
   gboolean keep = G_SOURCE_CONTINUE;
   /* Read until the socket has nothing more: one wake-up takes every frame that came. */
   while (p->state != WebSocketState::Closed) {
     GError *error = nullptr;
-    gssize n = g_pollable_input_stream_read_nonblocking(p->input, chunk, sizeof chunk, nullptr, &error);
+    gssize n = p->socket && p->read_source
+        ? g_socket_receive_with_blocking(p->socket, chunk, sizeof chunk, FALSE, nullptr, &error)
+        : g_pollable_input_stream_read_nonblocking(p->input, chunk, sizeof chunk, nullptr, &error);
     if (n < 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
       g_error_free(error);
       break;
@@ -438,6 +468,7 @@ gboolean on_readable(GObject *, gpointer data)
     }
     keep = G_SOURCE_REMOVE;
   }
+  p->reading = false;
   g_object_unref(self);
   return keep;
 }
@@ -504,6 +535,7 @@ ClawvoiceWebSocket *web_socket_new_server(GIOStream *stream, const WebSocketLimi
   }
   p->input = G_POLLABLE_INPUT_STREAM(input);
   p->output = G_POLLABLE_OUTPUT_STREAM(output);
+  p->socket = plain_socket_of(stream);
   /* What the handshake's reader may already hold (a client's first frame right behind its
    * request) comes out of the stream itself, not the socket: look at it first, from the loop. The
    * pollable source of a buffering stream is made for the buffer it has now, so it is made once
@@ -517,8 +549,21 @@ ClawvoiceWebSocket *web_socket_new_server(GIOStream *stream, const WebSocketLimi
       return G_SOURCE_REMOVE;
     if (on_readable(nullptr, s) == G_SOURCE_REMOVE || priv->state == WebSocketState::Closed)
       return G_SOURCE_REMOVE;
-    priv->read_source = g_pollable_input_stream_create_source(priv->input, nullptr);
-    g_source_set_callback(priv->read_source, (GSourceFunc) (void (*)()) on_readable, s, nullptr);
+    if (priv->socket) {
+      /* The socket's own source, alone, and allowed to recurse (nothing iterates the context
+       * inside it): GLib blocks a source that may not for each dispatch, and unblocking it
+       * re-adds its descriptor, which writes the context's wake-up eventfd. With a pollable
+       * stream's source (itself, the socket's as a child, and libsoup's wrapper around both)
+       * that was three writes per message. */
+      priv->read_source = g_socket_create_source(priv->socket, G_IO_IN, nullptr);
+      g_source_set_callback(priv->read_source, (GSourceFunc) (void (*)()) +[](GSocket *, GIOCondition, gpointer d) {
+        return on_readable(nullptr, d);
+      }, s, nullptr);
+      g_source_set_can_recurse(priv->read_source, TRUE);
+    } else {
+      priv->read_source = g_pollable_input_stream_create_source(priv->input, nullptr);
+      g_source_set_callback(priv->read_source, (GSourceFunc) (void (*)()) on_readable, s, nullptr);
+    }
     g_source_attach(priv->read_source, priv->context);
     return G_SOURCE_REMOVE;
   }, g_object_ref(self), g_object_unref);
