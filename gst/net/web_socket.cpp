@@ -1,5 +1,9 @@
 #include "net/web_socket.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/random.h>
+
 #include <cstring>
 #include <memory>
 
@@ -47,6 +51,8 @@ GSocket *plain_socket_of(GIOStream *stream)
   GIOStream *at = G_IO_STREAM(g_object_ref(stream));
   GSocket *socket = nullptr;
   for (int depth = 0; at && depth < 4 && !socket; depth++) {
+    if (G_IS_TCP_WRAPPER_CONNECTION(at))
+      break;   /* a socket under something else (TLS over a proxy's tunnel, say): read through it */
     if (G_IS_SOCKET_CONNECTION(at)) {
       socket = g_socket_connection_get_socket(G_SOCKET_CONNECTION(at));   /* owned by the stream */
       break;
@@ -63,20 +69,72 @@ GSocket *plain_socket_of(GIOStream *stream)
   return socket;
 }
 
-void append_frame_header(std::string &out, guint8 opcode, gsize length)
+void append_frame_header(std::string &out, guint8 opcode, gsize length, bool masked)
 {
+  const char mask_bit = masked ? (char) 0x80 : 0;
   out.push_back((char) (0x80 | opcode));   /* FIN: we never fragment */
   if (length < 126) {
-    out.push_back((char) length);
+    out.push_back((char) (mask_bit | (char) length));
   } else if (length <= 0xFFFF) {
-    out.push_back((char) 126);
+    out.push_back((char) (mask_bit | 126));
     out.push_back((char) (length >> 8));
     out.push_back((char) (length & 0xFF));
   } else {
-    out.push_back((char) 127);
+    out.push_back((char) (mask_bit | 127));
     for (int shift = 56; shift >= 0; shift -= 8)
       out.push_back((char) ((guint64) length >> shift));
   }
+}
+
+/* Masking keys for a client's frames (§5.3): xoshiro256** seeded from the kernel per connection.
+ * The masks only keep a client's payload from steering what a proxy sees on the wire; libsoup draws
+ * them from GLib's Mersenne Twister, behind a lock, for every frame. */
+class MaskKeys {
+ public:
+  MaskKeys()
+  {
+    if (getrandom(state_, sizeof state_, 0) != (ssize_t) sizeof state_)
+      for (guint64 &word : state_)
+        word = ((guint64) g_random_int() << 32) | g_random_int();
+    if (!(state_[0] | state_[1] | state_[2] | state_[3]))
+      state_[0] = 1;
+  }
+  guint32 next()
+  {
+    const guint64 result = rotl(state_[1] * 5, 7) * 9;
+    const guint64 t = state_[1] << 17;
+    state_[2] ^= state_[0];
+    state_[3] ^= state_[1];
+    state_[1] ^= state_[2];
+    state_[0] ^= state_[3];
+    state_[2] ^= t;
+    state_[3] = rotl(state_[3], 45);
+    return (guint32) (result >> 32);
+  }
+
+ private:
+  static guint64 rotl(guint64 x, int k) { return (x << k) | (x >> (64 - k)); }
+  guint64 state_[4];
+};
+
+/* @out += @payload XOR the 4-byte @key, repeated. */
+void append_masked(std::string &out, const char *payload, gsize length, const guint8 key[4])
+{
+  const gsize at = out.size();
+  out.append(payload, length);
+  auto *bytes = reinterpret_cast<guint8 *>(&out[at]);
+  guint64 wide;
+  guint8 key8[8] = {key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3]};
+  memcpy(&wide, key8, 8);
+  gsize i = 0;
+  for (; i + 8 <= length; i += 8) {
+    guint64 chunk;
+    memcpy(&chunk, bytes + i, 8);
+    chunk ^= wide;
+    memcpy(bytes + i, &chunk, 8);
+  }
+  for (; i < length; i++)
+    bytes[i] ^= key[i & 3];
 }
 
 }  // namespace
@@ -94,6 +152,9 @@ struct WebSocketPrivate {
   GSource *write_source = nullptr;   /* only while the socket has not taken all of `unsent` */
   GSource *close_timer = nullptr;
   WebSocketLimits limits;
+  WebSocketRole role = WebSocketRole::Server;
+  std::unique_ptr<MaskKeys> mask_keys;   /* a client's */
+  GSource *keepalive = nullptr;          /* a client's pings, when limits ask for them */
   /* Shared so that a handler that replaces the handlers does not destroy the one running. */
   std::shared_ptr<const WebSocketHandlers> handlers = std::make_shared<WebSocketHandlers>();
   WebSocketState state = WebSocketState::Open;
@@ -141,6 +202,7 @@ void finish(ClawvoiceWebSocket *self, gushort code, const std::string &reason, c
   destroy_source(&p->read_source);
   destroy_source(&p->write_source);
   destroy_source(&p->close_timer);
+  destroy_source(&p->keepalive);
   p->unsent.clear();
   p->received.clear();
   p->message.clear();
@@ -210,8 +272,17 @@ void flush(ClawvoiceWebSocket *self)
 void queue_frame(ClawvoiceWebSocket *self, guint8 opcode, const char *payload, gsize length)
 {
   WebSocketPrivate *p = self->priv;
-  append_frame_header(p->unsent, opcode, length);
-  p->unsent.append(payload, length);
+  if (p->role == WebSocketRole::Server) {
+    append_frame_header(p->unsent, opcode, length, false);
+    p->unsent.append(payload, length);
+    return;
+  }
+  append_frame_header(p->unsent, opcode, length, true);
+  const guint32 key_word = p->mask_keys->next();
+  guint8 key[4];
+  memcpy(key, &key_word, 4);
+  p->unsent.append(reinterpret_cast<const char *>(key), 4);
+  append_masked(p->unsent, payload, length, key);
 }
 
 /* Sends our close frame (once) and waits for the peer's, at most close_timeout_ms. */
@@ -347,10 +418,12 @@ bool parse_frames(ClawvoiceWebSocket *self)
       fail(self, kCloseProtocolError, "a frame with reserved bits set (no extension was agreed)");
       return false;
     }
-    if (!masked) {
-      fail(self, kCloseProtocolError, "an unmasked frame from the client");
+    const bool from_client = p->role == WebSocketRole::Server;
+    if (masked != from_client) {
+      fail(self, kCloseProtocolError, from_client ? "an unmasked frame from the client" : "a masked frame from the server");
       return false;
     }
+    const gsize key_length = masked ? 4 : 0;
     bool control = opcode & 0x08;
     if (control && opcode != kClose && opcode != kPing && opcode != kPong) {
       fail(self, kCloseProtocolError, "a frame with reserved opcode " + std::to_string(opcode));
@@ -379,14 +452,17 @@ bool parse_frames(ClawvoiceWebSocket *self)
         return false;
       }
     }
-    if (available < header + 4 + length)
+    if (available < header + key_length + length)
       break;   /* the rest has not arrived */
-    guint8 key[4];
-    memcpy(key, bytes + header, 4);
-    std::string payload((const char *) bytes + header + 4, (gsize) length);
-    for (gsize i = 0; i < payload.size(); i++)
-      payload[i] = (char) (payload[i] ^ key[i & 3]);
-    at += header + 4 + (gsize) length;
+    std::string payload;
+    if (masked) {
+      guint8 key[4];
+      memcpy(key, bytes + header, 4);
+      append_masked(payload, (const char *) bytes + header + 4, (gsize) length, key);
+    } else {
+      payload.assign((const char *) bytes + header, (gsize) length);
+    }
+    at += header + key_length + (gsize) length;
 
     switch (opcode) {
       case kPing:
@@ -457,8 +533,9 @@ gboolean on_readable(GObject *, gpointer data)
     p->received.append(chunk, (gsize) n);
     if (!parse_frames(self))
       break;
-    if ((gsize) n < sizeof chunk)
-      break;   /* a short read: the socket was drained (the poll tells us when more comes) */
+    if (p->socket && (gsize) n < sizeof chunk)
+      break;   /* a short read: the socket was drained (its source tells us when more comes). A TLS
+                  stream may hold more decrypted than one read returns: read it until it would block */
   }
   if (p->state == WebSocketState::Closed || p->close_received) {
     /* Nothing more to read (the peer's close came, or we gave up on it): stop polling for it. */
@@ -516,10 +593,20 @@ namespace clawvoice::net {
 
 ClawvoiceWebSocket *web_socket_new_server(GIOStream *stream, const WebSocketLimits &limits)
 {
+  return web_socket_new(stream, WebSocketRole::Server, {}, limits);
+}
+
+ClawvoiceWebSocket *web_socket_new(GIOStream *stream, WebSocketRole role, std::string already_read,
+    const WebSocketLimits &limits)
+{
   g_return_val_if_fail(G_IS_IO_STREAM(stream), nullptr);
   auto *self = CLAWVOICE_WEB_SOCKET(g_object_new(CLAWVOICE_TYPE_WEB_SOCKET, nullptr));
   WebSocketPrivate *p = self->priv;
   p->limits = limits;
+  p->role = role;
+  p->received = std::move(already_read);
+  if (role == WebSocketRole::Client)
+    p->mask_keys = std::make_unique<MaskKeys>();
   p->stream = G_IO_STREAM(g_object_ref(stream));
   p->context = g_main_context_ref_thread_default();
   GInputStream *input = g_io_stream_get_input_stream(stream);
@@ -536,6 +623,20 @@ ClawvoiceWebSocket *web_socket_new_server(GIOStream *stream, const WebSocketLimi
   p->input = G_POLLABLE_INPUT_STREAM(input);
   p->output = G_POLLABLE_OUTPUT_STREAM(output);
   p->socket = plain_socket_of(stream);
+  if (p->socket)   /* small messages that must leave now: no Nagle */
+    g_socket_set_option(p->socket, IPPROTO_TCP, TCP_NODELAY, 1, nullptr);
+  if (role == WebSocketRole::Client && limits.keepalive_interval_ms > 0) {
+    p->keepalive = g_timeout_source_new(limits.keepalive_interval_ms);
+    g_source_set_callback(p->keepalive, [](gpointer data) -> gboolean {
+      auto *s = CLAWVOICE_WEB_SOCKET(data);
+      if (s->priv->state == WebSocketState::Open) {
+        queue_frame(s, kPing, "", 0);
+        flush(s);
+      }
+      return G_SOURCE_CONTINUE;
+    }, self, nullptr);
+    g_source_attach(p->keepalive, p->context);
+  }
   /* What the handshake's reader may already hold (a client's first frame right behind its
    * request) comes out of the stream itself, not the socket: look at it first, from the loop. The
    * pollable source of a buffering stream is made for the buffer it has now, so it is made once
@@ -546,6 +647,9 @@ ClawvoiceWebSocket *web_socket_new_server(GIOStream *stream, const WebSocketLimi
     auto *s = CLAWVOICE_WEB_SOCKET(data);
     WebSocketPrivate *priv = s->priv;
     if (priv->state == WebSocketState::Closed)
+      return G_SOURCE_REMOVE;
+    /* Frames that came with the handshake's answer (a client's) go first. */
+    if (!priv->received.empty() && (!parse_frames(s) || priv->state == WebSocketState::Closed))
       return G_SOURCE_REMOVE;
     if (on_readable(nullptr, s) == G_SOURCE_REMOVE || priv->state == WebSocketState::Closed)
       return G_SOURCE_REMOVE;

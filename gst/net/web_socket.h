@@ -7,9 +7,9 @@
  * writes themselves. This one polls the socket with one source for the connection's whole life,
  * reads every frame that arrived in one go, and writes the frames of one send() with one syscall.
  *
- * What it does: the framing of RFC 6455 §5 for a server (masked client frames, fragmented messages,
- * ping/pong, the closing handshake of §7, the close codes of §7.4), UTF-8 checked on text, a message
- * size limit. No extensions (the upgrade must not accept permessage-deflate). Protocol errors from
+ * What it does: the framing of RFC 6455 §5 for either end (a client masks its frames, a server
+ * must not; fragmented messages, ping/pong, the closing handshake of §7, the close codes of §7.4),
+ * UTF-8 checked on text, a message size limit, keepalive pings for a client. No extensions (the upgrade must not accept permessage-deflate). Protocol errors from
  * the peer close the connection with the code the RFC names (1002, 1007, 1009) and a reason.
  *
  * Threading: like libsoup's objects, it belongs to the thread-default GMainContext of the thread that
@@ -31,6 +31,7 @@ G_END_DECLS
 namespace clawvoice::net {
 
 enum class WebSocketState { Open, Closing, Closed };
+enum class WebSocketRole { Server, Client };
 
 /* RFC 6455 §7.4.1 (the ones we send or read). */
 constexpr gushort kCloseNormal = 1000;
@@ -58,12 +59,17 @@ struct WebSocketLimits {
   gsize max_unsent = 4 * 1024 * 1024;     /* a peer that stops reading: the connection is dropped
                                              (on_closed: kCloseAbnormal, with an error) */
   guint close_timeout_ms = 5000;          /* after our close frame, how long the peer has to answer */
+  guint keepalive_interval_ms = 0;        /* a client's pings (0: none), for NATs and proxies */
 };
 
 /* Takes over @stream (a new reference), upgraded and with its 101 written, as the server end.
  * Reading starts at once; messages that arrive before handlers are set are dropped, so set them in
  * the same main-loop iteration. Transfer full. */
 ClawvoiceWebSocket *web_socket_new_server(GIOStream *stream, const WebSocketLimits &limits = {});
+/* The same for either end; @already_read: bytes read from @stream past the handshake (frames that
+ * came with a server's 101), handled before anything else. */
+ClawvoiceWebSocket *web_socket_new(GIOStream *stream, WebSocketRole role, std::string already_read,
+    const WebSocketLimits &limits = {});
 
 /* Replaces the handlers (empty ones: nothing is called). */
 void web_socket_set_handlers(ClawvoiceWebSocket *socket, WebSocketHandlers handlers);

@@ -1,30 +1,22 @@
 #include "net/websocket_client.h"
 
-#include <libsoup/soup.h>
+#include "net/web_socket_connect.h"
 
 namespace clawvoice::net {
 
-/* Everything libsoup owns; touched only on the network thread. */
+/* The connection and the handshake under way; touched only on the network thread. */
 struct WebSocketClient::State {
   WebSocketClient *owner = nullptr;   /* cleared by shutdown(): no callback after that */
   WebSocketCallbacks callbacks;
-  SoupSession *session = nullptr;
-  SoupWebsocketConnection *connection = nullptr;
-  GCancellable *cancellable = nullptr;
-  gulong message_handler = 0;
-  gulong closed_handler = 0;
-  gulong error_handler = 0;
-  std::string last_error;
+  ClawvoiceWebSocket *connection = nullptr;
+  GCancellable *cancellable = nullptr;   /* the handshake's */
 
   void release_connection()
   {
     if (!connection)
       return;
-    g_signal_handler_disconnect(connection, message_handler);
-    g_signal_handler_disconnect(connection, closed_handler);
-    g_signal_handler_disconnect(connection, error_handler);
-    if (soup_websocket_connection_get_state(connection) == SOUP_WEBSOCKET_STATE_OPEN)
-      soup_websocket_connection_close(connection, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, nullptr);
+    web_socket_set_handlers(connection, {});
+    web_socket_close(connection, kCloseGoingAway, "");
     g_clear_object(&connection);
   }
 
@@ -35,38 +27,8 @@ struct WebSocketClient::State {
       g_cancellable_cancel(cancellable);
       g_clear_object(&cancellable);
     }
-    g_clear_object(&session);
   }
 };
-
-namespace {
-
-struct ConnectData {
-  std::shared_ptr<WebSocketClient::State> *state;
-};
-
-void on_ws_message(SoupWebsocketConnection *, gint type, GBytes *message, gpointer data)
-{
-  auto *state = static_cast<WebSocketClient::State *>(data);
-  if (!state->owner || !state->callbacks.on_message)
-    return;
-  if (type != SOUP_WEBSOCKET_DATA_TEXT) {
-    /* Binary frames are not part of any protocol we speak. */
-    state->last_error = "unexpected binary frame";
-    return;
-  }
-  gsize size = 0;
-  const char *bytes = static_cast<const char *>(g_bytes_get_data(message, &size));
-  state->callbacks.on_message(std::string(bytes, size));
-}
-
-void on_ws_error(SoupWebsocketConnection *, GError *error, gpointer data)
-{
-  auto *state = static_cast<WebSocketClient::State *>(data);
-  state->last_error = error ? error->message : "unknown error";
-}
-
-}  // namespace
 
 WebSocketClient::WebSocketClient(std::shared_ptr<NetThread> thread, WebSocketCallbacks callbacks)
     : thread_(std::move(thread)), state_(std::make_shared<State>())
@@ -85,7 +47,7 @@ void WebSocketClient::connect(const std::string &url, const Headers &headers, gu
   if (!state_)
     return;
   std::shared_ptr<State> state = state_;
-  thread_->invoke([this, state, url, headers, timeout_seconds]() {
+  thread_->invoke([state, url, headers, timeout_seconds]() {
     if (!state->owner)
       return;
     state->release_connection();
@@ -93,77 +55,51 @@ void WebSocketClient::connect(const std::string &url, const Headers &headers, gu
       g_cancellable_cancel(state->cancellable);
       g_clear_object(&state->cancellable);
     }
-    if (!state->session) {
-      /* Created here, on the network thread, so it belongs to the network context. */
-      state->session = soup_session_new_with_options("timeout", timeout_seconds,
-          "idle-timeout", 0, nullptr);
-    }
-    SoupMessage *msg = soup_message_new(SOUP_METHOD_GET, url.c_str());
-    if (!msg) {
-      if (state->callbacks.on_connect_failed)
-        state->callbacks.on_connect_failed(0, "invalid URL");
-      return;
-    }
-    SoupMessageHeaders *request_headers = soup_message_get_request_headers(msg);
-    for (const auto &[name, value] : headers)
-      soup_message_headers_replace(request_headers, name.c_str(), value.c_str());
-
-    state->cancellable = g_cancellable_new();
-    auto *keep = new std::shared_ptr<State>(state);
-    soup_session_websocket_connect_async(state->session, msg, nullptr, nullptr, G_PRIORITY_DEFAULT,
-        state->cancellable,
-        [](GObject *source, GAsyncResult *result, gpointer data) {
-          std::unique_ptr<std::shared_ptr<State>> keep(static_cast<std::shared_ptr<State> *>(data));
-          State *st = keep->get();
-          GError *error = nullptr;
-          SoupWebsocketConnection *conn =
-              soup_session_websocket_connect_finish(SOUP_SESSION(source), result, &error);
-          SoupMessage *m = soup_session_get_async_result_message(SOUP_SESSION(source), result);
+    WebSocketLimits limits;
+    /* The Realtime API's events (session.updated with long instructions, big audio appends) are
+     * far larger than the 128 KiB a media stream needs. */
+    limits.max_message = 16 * 1024 * 1024;
+    limits.keepalive_interval_ms = 20 * 1000;
+    GCancellable *cancellable = g_cancellable_new();
+    state->cancellable = cancellable;
+    /* Created here, on the network thread, so the connection belongs to the network context. */
+    web_socket_connect(url, headers, timeout_seconds, limits, cancellable,
+        [state, cancellable](ClawvoiceWebSocket *conn, guint status, std::string error) {
+          const bool current = state->cancellable == cancellable && !g_cancellable_is_cancelled(cancellable);
+          if (state->cancellable == cancellable)
+            g_clear_object(&state->cancellable);
+          if (!current || !state->owner) {
+            if (conn)
+              g_object_unref(conn);   /* a newer connect() or shutdown() came first */
+            return;
+          }
           if (!conn) {
-            bool cancelled = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-            std::string message = error ? error->message : "connection failed";
-            g_clear_error(&error);
-            guint status = m ? soup_message_get_status(m) : 0;
-            if (!cancelled && st->owner && st->callbacks.on_connect_failed)
-              st->callbacks.on_connect_failed(status, message);
+            if (state->callbacks.on_connect_failed)
+              state->callbacks.on_connect_failed(status, error);
             return;
           }
-          if (!st->owner) {
-            g_object_unref(conn);
-            return;
-          }
-          st->connection = conn;
-          /* The Realtime API's events (session.updated with long instructions, big audio
-           * appends) exceed libsoup's 128 KiB default. */
-          soup_websocket_connection_set_max_incoming_payload_size(conn, 16 * 1024 * 1024);
-          soup_websocket_connection_set_keepalive_interval(conn, 20);
-          st->message_handler = g_signal_connect(conn, "message", G_CALLBACK(on_ws_message), st);
-          st->error_handler = g_signal_connect(conn, "error", G_CALLBACK(on_ws_error), st);
-          st->closed_handler = g_signal_connect(conn, "closed",
-              G_CALLBACK(+[](SoupWebsocketConnection *c, gpointer d) {
-                auto *s = static_cast<State *>(d);
-                gushort code = soup_websocket_connection_get_close_code(c);
-                const char *reason = soup_websocket_connection_get_close_data(c);
-                std::string why = reason ? reason : "";
-                if (why.empty() && !s->last_error.empty())
-                  why = s->last_error;
-                if (code == 0)
-                  code = SOUP_WEBSOCKET_CLOSE_ABNORMAL;
-                if (s->owner)
-                  s->owner->open_.store(false);
-                /* Let go of the connection before telling the owner, who may reconnect. */
-                s->release_connection();
-                s->last_error.clear();
-                if (s->owner && s->callbacks.on_closed)
-                  s->callbacks.on_closed(code, why);
-              }),
-              st);
-          st->owner->open_.store(true);
-          if (st->callbacks.on_open)
-            st->callbacks.on_open();
-        },
-        keep);
-    g_object_unref(msg);
+          state->connection = conn;
+          WebSocketHandlers handlers;
+          State *st = state.get();   /* the handlers go (release_connection) before the state does */
+          handlers.on_text = [st](std::string text) {
+            if (st->owner && st->callbacks.on_message)
+              st->callbacks.on_message(std::move(text));
+          };
+          /* Binary frames are not part of any protocol we speak: dropped. */
+          handlers.on_closed = [st](gushort code, std::string reason, std::string error) {
+            std::string why = !reason.empty() ? reason : error;
+            if (st->owner)
+              st->owner->open_.store(false);
+            /* Let go of the connection before telling the owner, who may reconnect. */
+            st->release_connection();
+            if (st->owner && st->callbacks.on_closed)
+              st->callbacks.on_closed(code, why);
+          };
+          web_socket_set_handlers(conn, std::move(handlers));
+          state->owner->open_.store(true);
+          if (state->callbacks.on_open)
+            state->callbacks.on_open();
+        });
   });
 }
 
@@ -199,11 +135,10 @@ void WebSocketClient::hand_to_socket(State *state, const std::string &text, gint
 {
   if (!state->owner)
     return;
-  if (!state->connection || soup_websocket_connection_get_state(state->connection) != SOUP_WEBSOCKET_STATE_OPEN) {
+  if (!state->connection || !web_socket_send_text(state->connection, text)) {
     dropped_.fetch_add(1);
     return;
   }
-  soup_websocket_connection_send_text(state->connection, text.c_str());
   send_delay_.add(g_get_monotonic_time() - queued_at);
 }
 
@@ -217,9 +152,8 @@ void WebSocketClient::close(gushort code, const std::string &reason)
     if (!state->owner)
       return;
     queued_.fetch_sub(1);
-    if (state->connection &&
-        soup_websocket_connection_get_state(state->connection) == SOUP_WEBSOCKET_STATE_OPEN)
-      soup_websocket_connection_close(state->connection, code, reason.empty() ? nullptr : reason.c_str());
+    if (state->connection)
+      web_socket_close(state->connection, code, reason);
   });
 }
 

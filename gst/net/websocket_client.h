@@ -1,4 +1,5 @@
-/* clawvoice — a WebSocket client that lives on the shared network thread.
+/* clawvoice — a WebSocket client that lives on a network thread (net/web_socket_connect.h and
+ * net/web_socket.h underneath: our own framing, not libsoup's, for 50 audio appends a second).
  *
  * Every method may be called from any thread: it hops to the network thread and returns at once.
  * Callbacks run on the network thread. After shutdown() no callback runs any more, so the owner may
@@ -55,7 +56,7 @@ class WebSocketClient {
   /* Time from send_text() to the frame being handed to the socket, for stats and benchmarks. */
   const LatencyStats &send_delay() const { return send_delay_; }
 
-  struct State;   /* libsoup side, network thread only (public for the C callbacks) */
+  struct State;   /* the connection, network thread only */
 
  private:
   /* On the network thread: sends @text now if the connection is open, else counts it dropped. */
