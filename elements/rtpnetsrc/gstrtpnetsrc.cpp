@@ -112,6 +112,7 @@ struct RtpNetSrcPrivate {
 
   /* Network thread only, while PLAYING. */
   GSource *read_source = nullptr;
+  bool reading = false;   /* in on_readable() */
   GSource *timer_source = nullptr;
   std::unique_ptr<Reorder> reorder;
   gint clock_rate = 8000;
@@ -236,13 +237,22 @@ static void update_stats(GstRtpNetSrc *self, guint64 received)
   p->filtered = p->filtered_net;
 }
 
-static void rearm_timer(GstRtpNetSrc *self, guint64 timeout_ns)
+/* Sets the timer for the next reorder deadline or RTP timeout check. @only_earlier (from a packet):
+ * leave it alone unless that comes sooner. Each g_source_set_ready_time() that changes it writes the
+ * context's wake-up eventfd, and every packet pushes the timeout check 20 ms later; firing early
+ * costs nothing (on_timer() looks at the clock and sets it again). */
+static void rearm_timer(GstRtpNetSrc *self, guint64 timeout_ns, bool only_earlier = false)
 {
   RtpNetSrcPrivate *p = self->priv;
   gint64 ready = p->reorder->next_deadline_us();
   if (timeout_ns > 0) {
     gint64 check = p->last_packet_us + (gint64) (timeout_ns / 1000);
     ready = ready < 0 ? check : std::min(ready, check);
+  }
+  if (only_earlier) {
+    gint64 current = g_source_get_ready_time(p->timer_source);
+    if (current >= 0 && (ready < 0 || current <= ready))
+      return;
   }
   g_source_set_ready_time(p->timer_source, ready);
 }
@@ -257,6 +267,9 @@ static gboolean on_readable(GSocket *socket, GIOCondition, gpointer data)
 {
   auto *self = static_cast<GstRtpNetSrc *>(data);
   RtpNetSrcPrivate *p = self->priv;
+  if (p->reading)
+    return G_SOURCE_CONTINUE;   /* the source may recurse (start_reading()); this may not */
+  p->reading = true;
   std::vector<Reorder::Released> released;
   std::vector<GstBuffer *> dropped;
   guint64 received = 0;
@@ -269,6 +282,7 @@ static gboolean on_readable(GSocket *socket, GIOCondition, gpointer data)
       gst_caps_unref(arrival);
       push_released(self, released);
       update_stats(self, received);
+      p->reading = false;
       return G_SOURCE_REMOVE;   /* stop_reading() still drops our reference */
     }
     /* recvmsg() rather than GSocket's receive: GIO drops the timestamp's control message. */
@@ -334,7 +348,8 @@ static gboolean on_readable(GSocket *socket, GIOCondition, gpointer data)
   gst_caps_unref(arrival);
   push_released(self, released);
   update_stats(self, received);
-  rearm_timer(self, timeout_ns_of(p));
+  rearm_timer(self, timeout_ns_of(p), true);
+  p->reading = false;
   return G_SOURCE_CONTINUE;
 }
 
@@ -391,6 +406,10 @@ static void start_reading(GstRtpNetSrc *self)
   p->read_source = g_socket_create_source(p->used_socket, G_IO_IN, nullptr);
   g_source_set_callback(p->read_source, G_SOURCE_FUNC(on_readable), self, nullptr);
   g_source_set_priority(p->read_source, G_PRIORITY_HIGH);   /* audio before housekeeping */
+  /* GLib blocks a source that may not recurse for each dispatch, and unblocking it writes the
+   * context's wake-up eventfd: a write and a wasted turn of the loop per packet. Nothing iterates
+   * the context inside on_readable(), which guards itself anyway. */
+  g_source_set_can_recurse(p->read_source, TRUE);
   g_source_attach(p->read_source, context);
 
   static GSourceFuncs timer_funcs = {nullptr, nullptr, on_timer, nullptr, nullptr, nullptr};
