@@ -167,6 +167,8 @@ struct WebSocketPrivate {
   std::string unsent;          /* frames the socket has not taken yet */
   bool close_sent = false, close_received = false, closed_reported = false;
   bool reading = false;        /* in on_readable(): its source may recurse, it may not */
+  bool failed = false;         /* we failed the connection (§7.1.7): close at once */
+  bool awaiting_eof = false;   /* a client after both close frames: the server closes first */
   gushort close_code = 0;
   std::string close_reason, error;
 };
@@ -191,6 +193,7 @@ void destroy_source(GSource **source)
 
 void finish(ClawvoiceWebSocket *self, gushort code, const std::string &reason, const std::string &error);
 void flush(ClawvoiceWebSocket *self);
+void arm_close_timer(ClawvoiceWebSocket *self);
 
 /* The socket is done with: no more reading or writing, the stream closed, on_closed once. */
 void finish(ClawvoiceWebSocket *self, gushort code, const std::string &reason, const std::string &error)
@@ -264,9 +267,15 @@ void flush(ClawvoiceWebSocket *self)
     p->unsent.erase(0, (gsize) n);
   }
   /* Our close frame is out and the peer's already came: the server closes the TCP connection
-   * first (§7.1.1). */
-  if (p->unsent.empty() && p->close_sent && p->close_received)
-    finish(self, p->close_code, p->close_reason, "");
+   * first (§7.1.1); a client waits for that, a while. */
+  if (p->unsent.empty() && p->close_sent && p->close_received && p->state != WebSocketState::Closed) {
+    if (p->role == WebSocketRole::Server || p->failed) {
+      finish(self, p->close_code, p->close_reason, "");
+    } else if (!p->awaiting_eof) {
+      p->awaiting_eof = true;
+      arm_close_timer(self);
+    }
+  }
 }
 
 void queue_frame(ClawvoiceWebSocket *self, guint8 opcode, const char *payload, gsize length)
@@ -283,6 +292,25 @@ void queue_frame(ClawvoiceWebSocket *self, guint8 opcode, const char *payload, g
   memcpy(key, &key_word, 4);
   p->unsent.append(reinterpret_cast<const char *>(key), 4);
   append_masked(p->unsent, payload, length, key);
+}
+
+/* Waits close_timeout_ms for the peer's close frame (or, a client, for the server's end of the
+ * stream), then closes anyway. */
+void arm_close_timer(ClawvoiceWebSocket *self)
+{
+  WebSocketPrivate *p = self->priv;
+  if (p->close_timer)
+    return;
+  p->close_timer = g_timeout_source_new(p->limits.close_timeout_ms);
+  g_source_set_callback(p->close_timer, [](gpointer data) -> gboolean {
+    auto *s = CLAWVOICE_WEB_SOCKET(data);
+    g_source_unref(s->priv->close_timer);
+    s->priv->close_timer = nullptr;
+    finish(s, s->priv->close_code, s->priv->close_reason,
+        s->priv->awaiting_eof ? "" : "the peer did not answer our close frame");
+    return G_SOURCE_REMOVE;
+  }, self, nullptr);
+  g_source_attach(p->close_timer, p->context);
 }
 
 /* Sends our close frame (once) and waits for the peer's, at most close_timeout_ms. */
@@ -309,17 +337,8 @@ void send_close(ClawvoiceWebSocket *self, gushort code, const std::string &reaso
     p->close_reason = reason;
   }
   queue_frame(self, kClose, payload.data(), payload.size());
-  if (!p->close_received) {
-    p->close_timer = g_timeout_source_new(p->limits.close_timeout_ms);
-    g_source_set_callback(p->close_timer, [](gpointer data) -> gboolean {
-      auto *s = CLAWVOICE_WEB_SOCKET(data);
-      g_source_unref(s->priv->close_timer);
-      s->priv->close_timer = nullptr;
-      finish(s, s->priv->close_code, s->priv->close_reason, "the peer did not answer our close frame");
-      return G_SOURCE_REMOVE;
-    }, self, nullptr);
-    g_source_attach(p->close_timer, p->context);
-  }
+  if (!p->close_received)
+    arm_close_timer(self);
   flush(self);
 }
 
@@ -332,6 +351,7 @@ void fail(ClawvoiceWebSocket *self, gushort code, const std::string &why)
   p->close_code = code;
   p->close_reason = why;
   p->close_received = true;   /* nothing the peer sends now counts: close once our frame is out */
+  p->failed = true;
   send_close(self, code, why);
   flush(self);   /* (when our close frame had gone already, this is what finishes) */
 }
@@ -530,14 +550,16 @@ gboolean on_readable(GObject *, gpointer data)
       finish(self, clean ? p->close_code : kCloseAbnormal, clean ? p->close_reason : "", clean ? "" : why);
       break;
     }
+    if (p->awaiting_eof)
+      continue;   /* after the closing handshake: read only to see the end */
     p->received.append(chunk, (gsize) n);
-    if (!parse_frames(self))
+    if (!parse_frames(self) && !p->awaiting_eof)
       break;
     if (p->socket && (gsize) n < sizeof chunk)
       break;   /* a short read: the socket was drained (its source tells us when more comes). A TLS
                   stream may hold more decrypted than one read returns: read it until it would block */
   }
-  if (p->state == WebSocketState::Closed || p->close_received) {
+  if (p->state == WebSocketState::Closed || (p->close_received && !p->awaiting_eof)) {
     /* Nothing more to read (the peer's close came, or we gave up on it): stop polling for it. */
     if (p->read_source) {
       g_source_unref(p->read_source);

@@ -1267,11 +1267,35 @@ TEST(WebSocketClientFraming, AServerCloseIsEchoedMaskedWithTheSameCode)
   EXPECT_TRUE(f.masked);
   EXPECT_TRUE(f.fin);
   EXPECT_EQ(f.close_code(), 4000);
+  /* §7.1.1: the server closes the TCP connection first; the client waits for that. */
+  loop.settle();
+  EXPECT_TRUE(outcome->closed.empty()) << "the client waits for the server to end the TCP connection";
+  server.drop_client();
   ASSERT_TRUE(loop.wait([&] { return !outcome->closed.empty(); }));
   EXPECT_EQ(outcome->closed[0].code, 4000);
   EXPECT_EQ(outcome->closed[0].reason, "bye");
   EXPECT_EQ(outcome->closed[0].error, "");
   EXPECT_EQ(outcome->closed.size(), 1u);
+}
+
+/* A server that keeps the TCP connection after the closing handshake: the client closes it itself
+ * after close_timeout_ms. */
+TEST(WebSocketClientFraming, AfterTheClosingHandshakeTheClientClosesItselfWhenTheServerDoesNot)
+{
+  ClientLoop loop;
+  RawServer server(loop.context);
+  net::WebSocketLimits limits;
+  limits.close_timeout_ms = 300;
+  auto outcome = open_to_raw(loop, server, limits);
+  ASSERT_NE(outcome->socket, nullptr) << outcome->error;
+  server.send(server_frame(kOpClose, close_body(1000)));
+  WireFrame f;
+  ASSERT_TRUE(server.read_frame(&f));
+  EXPECT_EQ(f.opcode, kOpClose);
+  ASSERT_TRUE(loop.wait([&] { return !outcome->closed.empty(); }, 2000));
+  EXPECT_EQ(outcome->closed[0].code, 1000);
+  EXPECT_EQ(outcome->closed[0].error, "");
+  EXPECT_TRUE(server.wait_eof()) << "the client ended the TCP connection";
 }
 
 TEST(WebSocketClientFraming, AClientCloseIsMaskedAndEndsCleanlyWhenTheServerAnswers)
@@ -1290,6 +1314,7 @@ TEST(WebSocketClientFraming, AClientCloseIsMaskedAndEndsCleanlyWhenTheServerAnsw
   EXPECT_EQ(f.close_reason(), "done");
   EXPECT_TRUE(outcome->closed.empty()) << "not closed before the server's answer";
   server.send(server_frame(kOpClose, close_body(1000)));
+  server.drop_client();   /* as a server does once both close frames are out (§7.1.1) */
   ASSERT_TRUE(loop.wait([&] { return !outcome->closed.empty(); }));
   EXPECT_EQ(outcome->closed[0].code, 1000);
   EXPECT_EQ(outcome->closed[0].reason, "done");
