@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <utility>
@@ -73,6 +74,17 @@ struct Done {
 
 }  // namespace
 
+/* epoll data of a direct reader's descriptor: the descriptor with this bit (GLib's are bare). */
+constexpr guint64 kDirectTag = 1ULL << 32;
+
+struct ContextRunner::DirectReader {
+  std::weak_ptr<Core> core;
+  void *member = nullptr;          /* Core::Member, while registered (runner thread only) */
+  int fd = -1;
+  std::function<void()> on_ready;
+  std::atomic<bool> alive{true};   /* cleared by remove_direct_reader() from any thread */
+};
+
 struct ContextRunner::Core {
   /* One context this thread runs. */
   struct Member {
@@ -88,16 +100,21 @@ struct ContextRunner::Core {
     int wakeup_fd = -1;                  /* the context's own wake-up eventfd, when known */
     gint64 deadline = -1;                /* monotonic µs at which it must run; -1: no timeout */
     bool ready = false;                  /* in this turn's list already */
+    bool glib_due = false;               /* ready for GLib's sake (a descriptor of its sources, its timeout) */
+    std::vector<std::shared_ptr<DirectReader>> direct;        /* its direct readers */
+    std::vector<std::shared_ptr<DirectReader>> direct_ready;  /* this turn's */
   };
 
   struct Request {
-    enum class Kind { Add, Remove } kind;
+    enum class Kind { Add, Remove, RemoveDirect } kind;
     GMainContext *context;
     void *tag;
     std::shared_ptr<Done> done;
     int wakeup_fd = -1;
+    std::shared_ptr<DirectReader> direct = nullptr;
   };
 
+  std::weak_ptr<Core> self;   /* for the direct readers' way back (set as the thread starts) */
   int epoll_fd = -1;
   int control_fd = -1;   /* eventfd: requests queued, or stop */
 
@@ -108,6 +125,7 @@ struct ContextRunner::Core {
   /* The thread's own, unlocked. */
   std::vector<Member *> members;
   std::vector<Member *> owner_of_fd;   /* by descriptor number: who registered it */
+  std::vector<std::shared_ptr<DirectReader>> direct_of_fd;   /* by descriptor number */
   std::vector<std::pair<int, guint32>> wanted_scratch;
   gint64 next_sweep = 0;
 
@@ -164,6 +182,10 @@ struct ContextRunner::Core {
       stop = stopping;
     }
     for (Request &request : taken) {
+      if (request.kind == Request::Kind::RemoveDirect) {
+        unregister_direct(request.direct);
+        continue;
+      }
       if (request.kind == Request::Kind::Add) {
         auto *m = new Member();
         m->context = g_main_context_ref(request.context);
@@ -202,11 +224,29 @@ struct ContextRunner::Core {
     }
     for (auto &[fd, events] : m->registered)
       unregister(m, fd);
+    while (!m->direct.empty())
+      unregister_direct(std::shared_ptr<DirectReader>(m->direct.back()));
     g_main_context_release(m->context);
     g_main_context_unref(m->context);
     if (m->removed)
       m->removed->signal();
     delete m;
+  }
+
+  /* Takes @reader out of the epoll set and its member (runner thread). */
+  void unregister_direct(const std::shared_ptr<DirectReader> &reader)
+  {
+    auto *m = static_cast<Member *>(reader->member);
+    if (!m)
+      return;
+    reader->alive = false;
+    if ((size_t) reader->fd < direct_of_fd.size() && direct_of_fd[reader->fd] == reader) {
+      epoll_ctl(epoll_fd, EPOLL_CTL_DEL, reader->fd, nullptr);   /* fails harmlessly if already closed */
+      direct_of_fd[reader->fd] = nullptr;
+    }
+    m->direct.erase(std::remove(m->direct.begin(), m->direct.end(), reader), m->direct.end());
+    m->direct_ready.erase(std::remove(m->direct_ready.begin(), m->direct_ready.end(), reader), m->direct_ready.end());
+    reader->member = nullptr;
   }
 
   Member *&owner_slot(int fd)
@@ -286,33 +326,74 @@ struct ContextRunner::Core {
 
   /* One GLib iteration of @m: check and dispatch what the wait found, then prepare and query for
    * the next wait. */
+  /* Fills @m's descriptors and timeout from query() (after a prepare()). */
+  gint query(Member *m)
+  {
+    gint timeout = -1, n;
+    while ((n = g_main_context_query(m->context, m->max_priority, &timeout, m->fds.data(), (gint) m->fds.size())) >
+           (gint) m->fds.size())
+      m->fds.resize(n);
+    m->n_fds = n;
+    m->prepared = true;
+    return timeout;
+  }
+
+  /* Checks and dispatches what the wait found, for GLib's sources. */
+  void check_and_dispatch(Member *m)
+  {
+    if (!g_main_context_check(m->context, m->max_priority, m->fds.data(), m->n_fds))
+      return;
+    g_main_context_dispatch(m->context);
+    /* GLib signals a context's wake-up each time a source with descriptors is attached or
+     * unblocked, which dispatching a socket's source does: without this, every dispatch would
+     * wake the context again for nothing (a write, an epoll return and a whole iteration per
+     * message). prepare() and query() come next and see whatever changed, so a wake-up pending
+     * now, from this thread or another, has nothing left to say. */
+    if (m->wakeup_fd >= 0) {
+      guint64 count;
+      while (read(m->wakeup_fd, &count, sizeof(count)) < 0 && errno == EINTR) {
+      }
+    }
+  }
+
+  /* One turn of @m: its direct readers, then (when one of its sources is due) GLib's check and
+   * dispatch, then prepare and query for the next wait. */
   void run(Member *m)
   {
     gint timeout = -1;
-    gint64 prepared_at;
+    gint64 prepared_at = 0;
+    bool prepared_for_wait = false;
     {
       Running running(m->context, m->tag);
-      if (m->prepared && g_main_context_check(m->context, m->max_priority, m->fds.data(), m->n_fds)) {
-        g_main_context_dispatch(m->context);
-        /* GLib signals a context's wake-up each time a source with descriptors is attached or
-         * unblocked, which dispatching a socket's source does: without this, every dispatch
-         * would wake the context again for nothing (a write, an epoll return and a whole
-         * iteration per message). prepare() and query() come next and see whatever changed, so
-         * a wake-up pending now, from this thread or another, has nothing left to say. */
-        if (m->wakeup_fd >= 0) {
-          guint64 count;
-          while (read(m->wakeup_fd, &count, sizeof(count)) < 0 && errno == EINTR) {
-          }
-        }
+      const bool glib_due = m->glib_due || !m->prepared;
+      m->glib_due = false;
+      if (!m->direct_ready.empty()) {
+        std::vector<std::shared_ptr<DirectReader>> ready_now;
+        ready_now.swap(m->direct_ready);
+        for (const auto &reader : ready_now)
+          if (reader->alive)
+            reader->on_ready();
       }
-      prepared_at = g_get_monotonic_time();   /* query()'s timeout counts from about here */
-      g_main_context_prepare(m->context, &m->max_priority);
-      gint n;
-      while ((n = g_main_context_query(m->context, m->max_priority, &timeout, m->fds.data(), (gint) m->fds.size())) >
-             (gint) m->fds.size())
-        m->fds.resize(n);
-      m->n_fds = n;
-      m->prepared = true;
+      if (glib_due) {
+        if (m->prepared)
+          check_and_dispatch(m);
+      } else {
+        /* Only direct readers ran. Whatever they did to the context (a timeout attached from its
+         * owner thread does not wake it) is seen by prepare() and query(); when prepare() finds a
+         * source due now, it is checked and dispatched like any other turn. */
+        prepared_at = g_get_monotonic_time();
+        bool due = g_main_context_prepare(m->context, &m->max_priority);
+        timeout = query(m);
+        if (due)
+          check_and_dispatch(m);
+        else
+          prepared_for_wait = true;
+      }
+      if (!prepared_for_wait) {
+        prepared_at = g_get_monotonic_time();   /* query()'s timeout counts from about here */
+        g_main_context_prepare(m->context, &m->max_priority);
+        timeout = query(m);
+      }
     }
     m->deadline = timeout < 0 ? -1 : prepared_at + (gint64) timeout * G_TIME_SPAN_MILLISECOND;
     sync_registrations(m);
@@ -323,6 +404,7 @@ struct ContextRunner::Core {
     for (gint i = 0; i < m->n_fds; i++)
       if (m->fds[i].fd == fd)
         m->fds[i].revents |= (gushort) (events & m->fds[i].events) | (events & (EPOLLERR | EPOLLHUP));
+    m->glib_due = true;
     if (!m->ready) {
       m->ready = true;
       ready.push_back(m);
@@ -372,6 +454,19 @@ struct ContextRunner::Core {
         g_critical("clawvoice: network thread's epoll_wait failed: %s", g_strerror(errno));
       ready.clear();
       for (int i = 0; i < n; i++) {
+        if (events[i].data.u64 & kDirectTag) {
+          int fd = (int) (events[i].data.u64 & 0xFFFFFFFFu);
+          std::shared_ptr<DirectReader> reader = (size_t) fd < direct_of_fd.size() ? direct_of_fd[fd] : nullptr;
+          auto *m = reader ? static_cast<Member *>(reader->member) : nullptr;
+          if (!m || !reader->alive || m->removing)
+            continue;
+          m->direct_ready.push_back(reader);
+          if (!m->ready) {
+            m->ready = true;
+            ready.push_back(m);
+          }
+          continue;
+        }
         int fd = events[i].data.fd;
         if (fd == control_fd) {
           guint64 count;
@@ -387,9 +482,12 @@ struct ContextRunner::Core {
       }
       now = g_get_monotonic_time();
       for (Member *m : members)
-        if (!m->ready && m->deadline >= 0 && m->deadline <= now) {
-          m->ready = true;
-          ready.push_back(m);
+        if (m->deadline >= 0 && m->deadline <= now) {
+          m->glib_due = true;
+          if (!m->ready) {
+            m->ready = true;
+            ready.push_back(m);
+          }
         }
       if (now >= next_sweep) {
         sweep(ready);
@@ -411,6 +509,7 @@ gpointer runner_main(gpointer data)
   std::shared_ptr<ContextRunner::Core> core = std::move(*held);
   delete held;
   t_runner = core.get();
+  core->self = core;
   core->loop();
   t_runner = nullptr;
   return nullptr;
@@ -470,6 +569,48 @@ void ContextRunner::remove(GMainContext *context)
   auto done = std::make_shared<Done>();
   core_->queue({Core::Request::Kind::Remove, context, nullptr, done});
   done->wait();
+}
+
+std::shared_ptr<ContextRunner::DirectReader> ContextRunner::add_direct_reader(GMainContext *context, int fd,
+    std::function<void()> on_ready)
+{
+  Core *core = t_runner;
+  if (!core || t_running_context != context || fd < 0)
+    return nullptr;
+  Core::Member *m = core->find(context);
+  if (!m || m->removing)
+    return nullptr;
+  auto reader = std::make_shared<DirectReader>();
+  reader->core = core->self;
+  reader->fd = fd;
+  reader->on_ready = std::move(on_ready);
+  reader->member = m;
+  if ((size_t) fd >= core->direct_of_fd.size())
+    core->direct_of_fd.resize(fd + 64);
+  struct epoll_event event = {};
+  event.events = EPOLLIN | EPOLLERR | EPOLLHUP;
+  event.data.u64 = kDirectTag | (guint32) fd;
+  if (epoll_ctl(core->epoll_fd, EPOLL_CTL_ADD, fd, &event) < 0) {
+    g_debug("clawvoice: network thread cannot read fd %d directly: %s", fd, g_strerror(errno));
+    return nullptr;   /* (a stale registration of a closed file, say: the GSource way works) */
+  }
+  core->direct_of_fd[fd] = reader;
+  m->direct.push_back(reader);
+  return reader;
+}
+
+void ContextRunner::remove_direct_reader(const std::shared_ptr<DirectReader> &reader)
+{
+  if (!reader)
+    return;
+  reader->alive = false;
+  std::shared_ptr<Core> core = reader->core.lock();
+  if (!core)
+    return;
+  if (t_runner == core.get())
+    core->unregister_direct(reader);
+  else
+    core->queue({Core::Request::Kind::RemoveDirect, nullptr, nullptr, nullptr, -1, reader});
 }
 
 void ContextRunner::run_inline(GMainContext *context, void *tag, const std::function<void()> &fn)

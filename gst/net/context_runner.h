@@ -52,6 +52,22 @@ class ContextRunner {
    * after the current run, and running_tag() is null from now on. */
   void remove(GMainContext *context);
 
+  /* A descriptor its owner reads itself, outside GLib's iteration: when epoll reports @fd readable
+   * the thread calls @on_ready with @context as the running, thread-default context, then prepares
+   * and queries the context again (so a source or timeout that @on_ready added is seen), and only
+   * checks and dispatches it when a GLib source of its own is due. For the sockets that carry a
+   * frame every 20 ms per call: GLib's check and dispatch of a context cost more than reading the
+   * frame. Only from this runner's thread while @context is being run (returns null otherwise, and
+   * the caller polls with a GSource instead). @fd must not also be polled by a GSource of a context
+   * on this thread. */
+  struct DirectReader;
+  static std::shared_ptr<DirectReader> add_direct_reader(GMainContext *context, int fd,
+      std::function<void()> on_ready);
+  /* From any thread, before closing the descriptor. On the runner's thread @on_ready is never
+   * called again; from another thread it is not called once this returns, unless it is running at
+   * this moment, which the owner must rule out (as for a GSource it destroys from another thread). */
+  static void remove_direct_reader(const std::shared_ptr<DirectReader> &reader);
+
   /* Runs @fn now on this thread (which the caller must be on) as if @context were being run: it is
    * the thread-default and running_context(); then wakes @context so that its next wait sees any
    * source @fn attached. */

@@ -1,5 +1,7 @@
 #include "net/web_socket.h"
 
+#include "net/context_runner.h"
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/random.h>
@@ -164,6 +166,8 @@ struct WebSocketPrivate {
   GSocket *socket = nullptr;         /* the TCP socket under a plain (not TLS) stream, else null */
   GMainContext *context = nullptr;
   GSource *read_source = nullptr;    /* for the connection's whole life, until the socket closes */
+  /* Or, on a network pool thread: the thread reads the socket for us, outside GLib's iteration. */
+  std::shared_ptr<ContextRunner::DirectReader> direct_reader;
   GSource *write_source = nullptr;   /* only while the socket has not taken all of `unsent` */
   GSource *close_timer = nullptr;
   WebSocketLimits limits;
@@ -218,6 +222,8 @@ void finish(ClawvoiceWebSocket *self, gushort code, const std::string &reason, c
     return;
   p->state = WebSocketState::Closed;
   destroy_source(&p->read_source);
+  ContextRunner::remove_direct_reader(p->direct_reader);   /* before the descriptor closes */
+  p->direct_reader.reset();
   destroy_source(&p->write_source);
   destroy_source(&p->close_timer);
   destroy_source(&p->keepalive);
@@ -550,7 +556,7 @@ gboolean on_readable(GObject *, gpointer data)
   /* Read until the socket has nothing more: one wake-up takes every frame that came. */
   while (p->state != WebSocketState::Closed) {
     GError *error = nullptr;
-    gssize n = p->socket && p->read_source
+    gssize n = p->socket && (p->read_source || p->direct_reader)
         ? g_socket_receive_with_blocking(p->socket, chunk, sizeof chunk, FALSE, nullptr, &error)
         : g_pollable_input_stream_read_nonblocking(p->input, chunk, sizeof chunk, nullptr, &error);
     if (n < 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
@@ -577,9 +583,11 @@ gboolean on_readable(GObject *, gpointer data)
   if (p->state == WebSocketState::Closed || (p->close_received && !p->awaiting_eof)) {
     /* Nothing more to read (the peer's close came, or we gave up on it): stop polling for it. */
     if (p->read_source) {
-      g_source_unref(p->read_source);
+      g_source_unref(p->read_source);   /* (G_SOURCE_REMOVE destroys it) */
       p->read_source = nullptr;
     }
+    ContextRunner::remove_direct_reader(p->direct_reader);
+    p->direct_reader.reset();
     keep = G_SOURCE_REMOVE;
   }
   p->reading = false;
@@ -691,6 +699,13 @@ ClawvoiceWebSocket *web_socket_new(GIOStream *stream, WebSocketRole role, std::s
     if (on_readable(nullptr, s) == G_SOURCE_REMOVE || priv->state == WebSocketState::Closed)
       return G_SOURCE_REMOVE;
     if (priv->socket) {
+      priv->direct_reader = ContextRunner::add_direct_reader(priv->context, g_socket_get_fd(priv->socket),
+          [s]() { on_readable(nullptr, s); });
+    }
+    if (priv->direct_reader) {
+      /* Read by the network pool thread itself when it sees the socket ready (see
+       * ContextRunner::add_direct_reader()). */
+    } else if (priv->socket) {
       /* The socket's own source, alone, and allowed to recurse (nothing iterates the context
        * inside it): GLib blocks a source that may not for each dispatch, and unblocking it
        * re-adds its descriptor, which writes the context's wake-up eventfd. With a pollable

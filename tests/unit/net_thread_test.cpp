@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "net/net_thread.h"
+#include "net/context_runner.h"
 
 using clawvoice::net::NetThread;
 
@@ -349,4 +350,104 @@ TEST(NetThread, ADispatchDoesNotWakeItsOwnContextAgainAndWakeUpsFromOtherThreads
     g_source_unref(counter);
     pair.unwatch();
   });
+}
+
+/* A check that counts GLib's check phase (a source's check() runs in every g_main_context_check()). */
+namespace {
+struct CheckCounter {
+  GSource source;
+  std::atomic<int> *count;
+};
+GSourceFuncs check_counter_funcs = {
+    [](GSource *, gint *timeout) -> gboolean {
+      *timeout = -1;
+      return FALSE;
+    },
+    [](GSource *source) -> gboolean {
+      reinterpret_cast<CheckCounter *>(source)->count->fetch_add(1);
+      return FALSE;
+    },
+    [](GSource *, GSourceFunc, gpointer) -> gboolean { return G_SOURCE_CONTINUE; }, nullptr, nullptr, nullptr};
+}  // namespace
+
+/* A direct reader is called in its context (the thread-default, is_current()) without GLib's check
+ * and dispatch; a timeout it attaches from there (which does not wake the context) still fires on
+ * time; removed from another thread, it is called no more. */
+TEST(NetThread, ADirectReaderRunsOutsideGLibsDispatchAndWhatItAttachesStillRuns)
+{
+  using clawvoice::net::ContextRunner;
+  std::shared_ptr<NetThread> net = NetThread::acquire_pooled();
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds), 0);
+  std::atomic<int> reads{0}, checks{0}, timer_fired{0};
+  std::atomic<bool> in_its_context{true};
+  std::atomic<gint64> timer_due{0}, timer_late_us{0};
+  std::shared_ptr<ContextRunner::DirectReader> reader;
+  GSource *counter = g_source_new(&check_counter_funcs, sizeof(CheckCounter));
+  reinterpret_cast<CheckCounter *>(counter)->count = &checks;
+  net->invoke_sync([&]() {
+    g_source_attach(counter, g_main_context_get_thread_default());
+    reader = ContextRunner::add_direct_reader(net->context(), fds[0], [&]() {
+      char buffer[64];
+      while (read(fds[0], buffer, sizeof buffer) > 0) {
+      }
+      if (!net->is_current() || g_main_context_get_thread_default() != net->context())
+        in_its_context = false;
+      if (reads.fetch_add(1) == 20) {
+        /* From the owner thread GLib does not wake the context for this: the runner must see it. */
+        timer_due = g_get_monotonic_time() + 50 * 1000;
+        GSource *timer = g_timeout_source_new(50);
+        g_source_set_callback(timer, [](gpointer data) -> gboolean {
+              auto *late = static_cast<std::atomic<gint64> *>(data);
+              late->store(g_get_monotonic_time());
+              return G_SOURCE_REMOVE;
+            }, &timer_late_us, nullptr);
+        g_source_attach(timer, g_main_context_get_thread_default());
+        g_source_unref(timer);
+      }
+    });
+  });
+  ASSERT_TRUE(reader) << "a pooled context takes direct readers";
+
+  const int checks_before = checks.load();
+  constexpr int kPokes = 40;
+  for (int i = 0; i < kPokes; i++) {
+    ASSERT_EQ(write(fds[1], "x", 1), 1);
+    ASSERT_TRUE(wait_for([&] { return reads.load() == i + 1; }, 1000)) << "poke " << i;
+    g_usleep(1000);
+  }
+  EXPECT_TRUE(in_its_context.load());
+  EXPECT_LE(checks.load() - checks_before, kPokes / 4) << "GLib's check ran for direct reads";
+  ASSERT_TRUE(wait_for([&] { return timer_late_us.load() != 0; }, 1000)) << "the timer attached by the reader fired";
+  EXPECT_LT(timer_late_us.load() - timer_due.load(), 20 * 1000) << "and on time, not at the next unrelated wake-up";
+
+  /* Removed from this (another) thread: no call after that. */
+  ContextRunner::remove_direct_reader(reader);
+  const int reads_after_removal = reads.load();
+  ASSERT_EQ(write(fds[1], "x", 1), 1);
+  net->invoke_sync([]() {});   /* a turn of the thread: the removal is done */
+  g_usleep(20000);
+  EXPECT_EQ(reads.load(), reads_after_removal);
+  net->invoke_sync([&]() {
+    g_source_destroy(counter);
+    g_source_unref(counter);
+  });
+  close(fds[0]);
+  close(fds[1]);
+}
+
+/* Outside a pool thread's turn of the context there is no direct reading: the caller uses a GSource. */
+TEST(NetThread, DirectReadersAreOnlyForThePoolThreadRunningTheContext)
+{
+  using clawvoice::net::ContextRunner;
+  std::shared_ptr<NetThread> pooled = NetThread::acquire_pooled();
+  std::shared_ptr<NetThread> shared = NetThread::acquire();
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+  EXPECT_FALSE(ContextRunner::add_direct_reader(pooled->context(), fds[0], []() {})) << "from another thread";
+  bool taken = true;
+  shared->invoke_sync([&]() { taken = bool(ContextRunner::add_direct_reader(shared->context(), fds[0], []() {})); });
+  EXPECT_FALSE(taken) << "on a plain GMainLoop thread";
+  close(fds[0]);
+  close(fds[1]);
 }
