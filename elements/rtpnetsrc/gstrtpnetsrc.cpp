@@ -50,6 +50,7 @@
 #include <vector>
 
 #include "clawvoice-contract.h"
+#include "net/context_runner.h"
 #include "net/net_thread.h"
 #include "rtpnetsrc/rtp_reorder.h"
 
@@ -112,6 +113,8 @@ struct RtpNetSrcPrivate {
 
   /* Network thread only, while PLAYING. */
   GSource *read_source = nullptr;
+  /* Or, on a network pool thread, the thread reads the socket itself (no GLib dispatch per packet). */
+  std::shared_ptr<clawvoice::net::ContextRunner::DirectReader> direct_reader;
   bool reading = false;   /* in on_readable() */
   GSource *timer_source = nullptr;
   std::unique_ptr<Reorder> reorder;
@@ -403,14 +406,24 @@ static void start_reading(GstRtpNetSrc *self)
     GST_DEBUG_OBJECT(self, "no receive timestamps: %s", g_strerror(errno));
 
   GMainContext *context = p->net->context();
-  p->read_source = g_socket_create_source(p->used_socket, G_IO_IN, nullptr);
-  g_source_set_callback(p->read_source, G_SOURCE_FUNC(on_readable), self, nullptr);
-  g_source_set_priority(p->read_source, G_PRIORITY_HIGH);   /* audio before housekeeping */
-  /* GLib blocks a source that may not recurse for each dispatch, and unblocking it writes the
-   * context's wake-up eventfd: a write and a wasted turn of the loop per packet. Nothing iterates
-   * the context inside on_readable(), which guards itself anyway. */
-  g_source_set_can_recurse(p->read_source, TRUE);
-  g_source_attach(p->read_source, context);
+  p->direct_reader = clawvoice::net::ContextRunner::add_direct_reader(context, g_socket_get_fd(p->used_socket),
+      [self]() {
+        RtpNetSrcPrivate *priv = self->priv;
+        if (on_readable(priv->used_socket, G_IO_IN, self) == G_SOURCE_REMOVE) {
+          clawvoice::net::ContextRunner::remove_direct_reader(priv->direct_reader);
+          priv->direct_reader.reset();
+        }
+      });
+  if (!p->direct_reader) {
+    p->read_source = g_socket_create_source(p->used_socket, G_IO_IN, nullptr);
+    g_source_set_callback(p->read_source, G_SOURCE_FUNC(on_readable), self, nullptr);
+    g_source_set_priority(p->read_source, G_PRIORITY_HIGH);   /* audio before housekeeping */
+    /* GLib blocks a source that may not recurse for each dispatch, and unblocking it writes the
+     * context's wake-up eventfd: a write and a wasted turn of the loop per packet. Nothing
+     * iterates the context inside on_readable(), which guards itself anyway. */
+    g_source_set_can_recurse(p->read_source, TRUE);
+    g_source_attach(p->read_source, context);
+  }
 
   static GSourceFuncs timer_funcs = {nullptr, nullptr, on_timer, nullptr, nullptr, nullptr};
   p->timer_source = g_source_new(&timer_funcs, sizeof(TimerSource));
@@ -424,6 +437,8 @@ static void start_reading(GstRtpNetSrc *self)
 static void stop_reading(GstRtpNetSrc *self)
 {
   RtpNetSrcPrivate *p = self->priv;
+  clawvoice::net::ContextRunner::remove_direct_reader(p->direct_reader);
+  p->direct_reader.reset();
   for (GSource **source : {&p->read_source, &p->timer_source}) {
     if (*source) {
       g_source_destroy(*source);
