@@ -9,7 +9,9 @@
  * or any epoll loop scales).
  *
  * Each context still goes through GLib's own iteration (prepare, query, check, dispatch); only the
- * poll is shared. The descriptors query() returns stay registered in the epoll set (changed only
+ * poll is shared. The exception is a direct reader (add_direct_reader()): a socket its owner reads
+ * itself when epoll reports it, with only a prepare and query of its context after (the media
+ * sockets, whose frames would otherwise each cost GLib's check and dispatch). The descriptors query() returns stay registered in the epoll set (changed only
  * when the context's set changes), the context's timeout becomes a deadline, and the revents epoll
  * reports are handed to check(). The thread acquires every context it runs and makes it the
  * thread-default while running it, so that whatever is created there (libsoup's sockets and
