@@ -7,10 +7,6 @@
  * Everything is on 127.0.0.1; every wait is bounded. */
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -34,10 +30,13 @@
 #include "net/web_socket.h"
 #include "net/web_socket_connect.h"
 #include "net/websocket_client.h"
+#include "web_socket_wire.h"
 
 namespace net = clawvoice::net;
 
 namespace {
+
+using namespace clawvoice::test::ws;
 
 constexpr int kBoundMs = 3000;   /* the bound on every wait for something that should happen soon */
 
@@ -48,20 +47,6 @@ std::string ascii_lower(std::string text)
   for (char &c : text)
     c = g_ascii_tolower(c);
   return text;
-}
-
-/* Runs @context (or, when null, only checks, for peers on other threads) until @done holds or
- * @timeout_ms passed; whether it holds. */
-bool run_until(GMainContext *context, const std::function<bool()> &done, int timeout_ms = kBoundMs)
-{
-  const gint64 deadline = g_get_monotonic_time() + gint64(timeout_ms) * 1000;
-  while (!done()) {
-    if (g_get_monotonic_time() >= deadline)
-      return done();
-    if (!context || !g_main_context_iteration(context, FALSE))
-      g_usleep(300);   /* nothing was ready: do not spin */
-  }
-  return true;
 }
 
 /* A context of the test's own, the thread-default for its life: the client's connection and the
@@ -81,11 +66,7 @@ class ClientLoop {
   }
   bool wait(const std::function<bool()> &done, int timeout_ms = kBoundMs) { return run_until(context, done, timeout_ms); }
   /* Dispatches whatever is ready now, without waiting. */
-  void settle()
-  {
-    for (int i = 0; i < 200 && g_main_context_iteration(context, FALSE); i++) {
-    }
-  }
+  void settle() { drain(context, 200); }
 
   GMainContext *context = nullptr;
 };
@@ -107,127 +88,27 @@ std::string expected_accept(const std::string &key)
   return out;
 }
 
-/* ---- frames ---- */
-
-enum WireOpcode : int { kOpContinuation = 0x0, kOpText = 0x1, kOpBinary = 0x2, kOpClose = 0x8, kOpPing = 0x9, kOpPong = 0xA };
-
-/* One server frame (§5.2), unmasked unless told otherwise (a server must not mask, §5.1). */
-std::string server_frame(int opcode, const std::string &payload, bool masked = false, bool fin = true)
-{
-  std::string out;
-  out += char((fin ? 0x80 : 0) | (opcode & 0xF));
-  const uint8_t mask_bit = masked ? 0x80 : 0;
-  const uint64_t n = payload.size();
-  if (n < 126) {
-    out += char(mask_bit | n);
-  } else if (n < 65536) {
-    out += char(mask_bit | 126);
-    out += char(n >> 8);
-    out += char(n & 0xFF);
-  } else {
-    out += char(mask_bit | 127);
-    for (int shift = 56; shift >= 0; shift -= 8)
-      out += char((n >> shift) & 0xFF);
-  }
-  if (!masked)
-    return out + payload;
-  const uint8_t key[4] = {0x12, 0x9c, 0x5e, 0xa7};
-  out.append(reinterpret_cast<const char *>(key), 4);
-  for (size_t i = 0; i < payload.size(); i++)
-    out += char(uint8_t(payload[i]) ^ key[i % 4]);
-  return out;
-}
-
-/* The payload of a close frame: the code big-endian, then the reason. */
-std::string close_body(gushort code, const std::string &reason = "")
-{
-  return std::string{char(code >> 8), char(code & 0xFF)} + reason;
-}
-
-/* A frame as the raw server read it from the client, unmasked. */
-struct WireFrame {
-  bool fin = false;
-  int rsv = 0;
-  int opcode = -1;
-  bool masked = false;
-  uint32_t mask_key = 0;
-  std::string payload;
-
-  gushort close_code() const { return payload.size() >= 2 ? gushort((uint8_t(payload[0]) << 8) | uint8_t(payload[1])) : 0; }
-  std::string close_reason() const { return payload.size() > 2 ? payload.substr(2) : ""; }
-};
-
-/* Takes one whole frame off the front of @buffer, if there is one. */
-bool take_wire_frame(std::string &buffer, WireFrame *f)
-{
-  if (buffer.size() < 2)
-    return false;
-  const auto *b = reinterpret_cast<const uint8_t *>(buffer.data());
-  size_t pos = 2;
-  uint64_t n = b[1] & 0x7F;
-  if (n == 126) {
-    if (buffer.size() < 4)
-      return false;
-    n = (uint64_t(b[2]) << 8) | b[3];
-    pos = 4;
-  } else if (n == 127) {
-    if (buffer.size() < 10)
-      return false;
-    n = 0;
-    for (int i = 0; i < 8; i++)
-      n = (n << 8) | b[2 + i];
-    pos = 10;
-  }
-  const bool masked = b[1] & 0x80;
-  uint8_t key[4] = {0, 0, 0, 0};
-  if (masked) {
-    if (buffer.size() < pos + 4)
-      return false;
-    memcpy(key, b + pos, 4);
-    pos += 4;
-  }
-  if (buffer.size() < pos + n)
-    return false;
-  f->fin = b[0] & 0x80;
-  f->rsv = (b[0] >> 4) & 7;
-  f->opcode = b[0] & 0xF;
-  f->masked = masked;
-  f->mask_key = (uint32_t(key[0]) << 24) | (uint32_t(key[1]) << 16) | (uint32_t(key[2]) << 8) | key[3];
-  f->payload = buffer.substr(pos, n);
-  for (size_t i = 0; masked && i < f->payload.size(); i++)
-    f->payload[i] = char(uint8_t(f->payload[i]) ^ key[i % 4]);
-  buffer.erase(0, pos + n);
-  return true;
-}
-
 /* ---- the raw TCP server ---- */
 
 /* A listening socket on 127.0.0.1 and one accepted connection, non-blocking, driven from the test
  * thread; whenever it waits it runs @context (the client's), if it is given one. */
-class RawServer {
+class RawServer : public RawPeer<kBoundMs> {
  public:
-  explicit RawServer(GMainContext *context) : context_(context)
+  explicit RawServer(GMainContext *context) : RawPeer(context)
   {
     listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = 0;
-    inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-    socklen_t length = sizeof address;
-    if (listen_fd_ < 0 || bind(listen_fd_, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0 ||
-        listen(listen_fd_, 8) != 0 || getsockname(listen_fd_, reinterpret_cast<sockaddr *>(&address), &length) != 0) {
+    const sockaddr_in address = loopback_address();
+    if (listen_fd_ >= 0 && bind(listen_fd_, reinterpret_cast<const sockaddr *>(&address), sizeof address) == 0 &&
+        listen(listen_fd_, 8) == 0)
+      port = bound_port(listen_fd_);
+    if (port == 0)
       ADD_FAILURE() << "cannot listen on 127.0.0.1: " << strerror(errno);
-      return;
-    }
-    port = ntohs(address.sin_port);
   }
   ~RawServer()
   {
     drop_client();
     stop_listening();
   }
-  RawServer(const RawServer &) = delete;
-  RawServer &operator=(const RawServer &) = delete;
 
   std::string url(const std::string &target = "/path?x=1") const
   {
@@ -246,10 +127,8 @@ class RawServer {
     return wait([this] {
       if (fd_ < 0 && listen_fd_ >= 0) {
         fd_ = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd_ >= 0) {
-          int one = 1;
-          setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* small writes go as written */
-        }
+        if (fd_ >= 0)
+          send_without_delay(fd_);
       }
       return fd_ >= 0;
     });
@@ -258,16 +137,10 @@ class RawServer {
   /* Reads the request's head (up to the empty line) into `request`. */
   bool read_request()
   {
-    size_t end = std::string::npos;
-    wait([&] {
-      fill();
-      end = in_.find("\r\n\r\n");
-      return end != std::string::npos || eof;
-    });
-    if (end == std::string::npos)
+    std::string head;
+    if (!take_http_head(&head))
       return false;
-    request = in_.substr(0, end + 2);
-    in_.erase(0, end + 4);
+    request = head.substr(0, head.size() - 2);   /* each header line with its CRLF, not the empty line */
     return true;
   }
 
@@ -311,61 +184,16 @@ class RawServer {
            "Sec-WebSocket-Accept: " + expected_accept(header("Sec-WebSocket-Key")) + "\r\n" + extra + "\r\n";
   }
 
-  /* Writes all of @bytes with one send() when the socket takes them, running the client meanwhile. */
+  /* Writes all of @bytes; a client that stops reading them fails the test. */
   void send(const std::string &bytes)
   {
-    size_t off = 0;
-    const gint64 deadline = g_get_monotonic_time() + gint64(kBoundMs) * 1000;
-    while (off < bytes.size() && fd_ >= 0) {
-      const ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-      if (n > 0) {
-        off += size_t(n);
-      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        if (g_get_monotonic_time() > deadline) {
-          ADD_FAILURE() << "the client stopped reading";
-          return;
-        }
-        if (!context_ || !g_main_context_iteration(context_, FALSE))
-          g_usleep(300);
-      } else if (n < 0 && errno == EINTR) {
-        continue;
-      } else {
-        write_failed = true;
-        return;
-      }
-    }
+    write_stalled = false;   /* this send's stall, not an earlier one's */
+    RawPeer::send(bytes);
+    if (write_stalled)
+      ADD_FAILURE() << "the client stopped reading";
   }
 
-  /* Reads the client's next frame; false after @timeout_ms or at the end of the connection. */
-  bool read_frame(WireFrame *f, int timeout_ms = kBoundMs)
-  {
-    bool got = false;
-    wait([&] {
-      fill();
-      got = take_wire_frame(in_, f);
-      return got || eof;
-    }, timeout_ms);
-    return got;
-  }
-
-  /* Waits until the client ends the TCP connection. */
-  bool wait_eof(int timeout_ms = kBoundMs)
-  {
-    return wait([&] {
-      fill();
-      return eof;
-    }, timeout_ms);
-  }
-
-  /* Bytes received and not taken as a request or frames. */
-  const std::string &unread() const { return in_; }
-
-  void drop_client()
-  {
-    if (fd_ >= 0)
-      ::close(fd_);
-    fd_ = -1;
-  }
+  void drop_client() { close_now(); }
   void stop_listening()
   {
     if (listen_fd_ >= 0)
@@ -375,49 +203,19 @@ class RawServer {
 
   guint16 port = 0;
   std::string request;
-  bool eof = false, write_failed = false;
 
  private:
-  bool wait(const std::function<bool()> &done, int timeout_ms = kBoundMs) { return run_until(context_, done, timeout_ms); }
-
-  void fill()
-  {
-    if (fd_ < 0 || eof)
-      return;
-    char buffer[65536];
-    for (;;) {
-      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, MSG_DONTWAIT);
-      if (n > 0) {
-        in_.append(buffer, size_t(n));
-        continue;
-      }
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-        return;
-      eof = true;   /* the end, or a reset */
-      return;
-    }
-  }
-
-  GMainContext *context_;
   int listen_fd_ = -1;
-  int fd_ = -1;
-  std::string in_;
 };
 
 /* A port on 127.0.0.1 nobody listens on: bound to find a free one, then closed. */
 guint16 refused_port()
 {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-  socklen_t length = sizeof address;
+  const sockaddr_in address = loopback_address();
   guint16 port = 0;
-  if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length) == 0)
-    port = ntohs(address.sin_port);
+  if (fd >= 0 && bind(fd, reinterpret_cast<const sockaddr *>(&address), sizeof address) == 0)
+    port = bound_port(fd);
   if (fd >= 0)
     ::close(fd);
   return port;
@@ -1139,7 +937,7 @@ TEST(WebSocketClientFraming, EveryFrameIsMaskedWithAFreshKeyAndUnmasksToTheText)
     EXPECT_TRUE(f.masked) << "a client masks every frame (§5.3)";
     EXPECT_TRUE(f.fin);
     EXPECT_EQ(f.rsv, 0);
-    EXPECT_EQ(f.opcode, kOpText);
+    EXPECT_EQ(f.opcode, kText);
     EXPECT_EQ(f.payload, text);
     keys.insert(f.mask_key);
   }
@@ -1159,7 +957,7 @@ TEST(WebSocketClientFraming, SeveralTextsOfOneSendArriveAsSeparateFrames)
     ASSERT_TRUE(server.read_frame(&f));
     EXPECT_TRUE(f.masked);
     EXPECT_TRUE(f.fin);
-    EXPECT_EQ(f.opcode, kOpText);
+    EXPECT_EQ(f.opcode, kText);
     EXPECT_EQ(f.payload, text);
   }
   EXPECT_TRUE(server.unread().empty());
@@ -1172,9 +970,9 @@ TEST(WebSocketClientFraming, UnmaskedTextsFromTheServerAreDelivered)
   auto outcome = open_to_raw(loop, server);
   ASSERT_NE(outcome->socket, nullptr) << outcome->error;
   const std::string big = long_text(70000);
-  server.send(server_frame(kOpText, "hello from the server") + server_frame(kOpText, kNonAscii) +
-              server_frame(kOpText, big) +
-              server_frame(kOpText, "frag", false, false) + server_frame(kOpContinuation, "mented", false, true));
+  server.send(server_frame(kText, "hello from the server") + server_frame(kText, kNonAscii) +
+              server_frame(kText, big) +
+              server_frame(kText, "frag", false, false) + server_frame(kContinuation, "mented", false, true));
   ASSERT_TRUE(loop.wait([&] { return outcome->texts.size() >= 4 || !outcome->closed.empty(); }));
   EXPECT_EQ(outcome->texts, (std::vector<std::string>{"hello from the server", kNonAscii, big, "fragmented"}));
   EXPECT_TRUE(outcome->closed.empty());
@@ -1186,10 +984,10 @@ TEST(WebSocketClientFraming, AMaskedFrameFromTheServerFailsTheConnectionWith1002
   RawServer server(loop.context);
   auto outcome = open_to_raw(loop, server);
   ASSERT_NE(outcome->socket, nullptr) << outcome->error;
-  server.send(server_frame(kOpText, "masked by a server", true));
+  server.send(server_frame(kText, "masked by a server", true));
   WireFrame f;
   ASSERT_TRUE(server.read_frame(&f)) << "a close frame before the connection ends";
-  EXPECT_EQ(f.opcode, kOpClose);
+  EXPECT_EQ(f.opcode, kClose);
   EXPECT_TRUE(f.masked) << "the client's close frame is masked too";
   EXPECT_EQ(f.close_code(), net::kCloseProtocolError);
   ASSERT_TRUE(loop.wait([&] { return !outcome->closed.empty(); }));
@@ -1205,9 +1003,9 @@ TEST(WebSocketClientFraming, FramesWrittenWithThe101AreDelivered)
   ClientLoop loop;
   RawServer server(loop.context);
   /* Two whole frames and the first half of a third in the same write as the answer. */
-  const std::string third = server_frame(kOpText, "early three");
+  const std::string third = server_frame(kText, "early three");
   auto outcome = open_to_raw(loop, server, {},
-      server_frame(kOpText, "early one") + server_frame(kOpText, "early two") + third.substr(0, 5));
+      server_frame(kText, "early one") + server_frame(kText, "early two") + third.substr(0, 5));
   ASSERT_NE(outcome->socket, nullptr) << outcome->error;
   ASSERT_TRUE(loop.wait([&] { return outcome->texts.size() >= 2; }));
   server.send(third.substr(5));
@@ -1223,10 +1021,10 @@ TEST(WebSocketClientFraming, AServerPingGetsAMaskedPongWithTheSamePayload)
   auto outcome = open_to_raw(loop, server);
   ASSERT_NE(outcome->socket, nullptr) << outcome->error;
   for (const std::string &payload : {std::string("are you there?"), std::string(), std::string(125, 'p')}) {
-    server.send(server_frame(kOpPing, payload));
+    server.send(server_frame(kPing, payload));
     WireFrame f;
     ASSERT_TRUE(server.read_frame(&f));
-    EXPECT_EQ(f.opcode, kOpPong);
+    EXPECT_EQ(f.opcode, kPong);
     EXPECT_TRUE(f.masked);
     EXPECT_TRUE(f.fin);
     EXPECT_EQ(f.payload, payload);
@@ -1245,11 +1043,11 @@ TEST(WebSocketClientFraming, KeepalivePingsAreSentAtTheInterval)
   for (int i = 0; i < 2; i++) {
     WireFrame f;
     ASSERT_TRUE(server.read_frame(&f, 1000)) << "ping " << i << " within 1 s";
-    EXPECT_EQ(f.opcode, kOpPing);
+    EXPECT_EQ(f.opcode, kPing);
     EXPECT_TRUE(f.masked);
     EXPECT_TRUE(f.fin);
     EXPECT_LE(f.payload.size(), 125u);
-    server.send(server_frame(kOpPong, f.payload));
+    server.send(server_frame(kPong, f.payload));
   }
   EXPECT_TRUE(outcome->closed.empty());
 }
@@ -1260,10 +1058,10 @@ TEST(WebSocketClientFraming, AServerCloseIsEchoedMaskedWithTheSameCode)
   RawServer server(loop.context);
   auto outcome = open_to_raw(loop, server);
   ASSERT_NE(outcome->socket, nullptr) << outcome->error;
-  server.send(server_frame(kOpClose, close_body(4000, "bye")));
+  server.send(server_frame(kClose, close_payload(4000, "bye")));
   WireFrame f;
   ASSERT_TRUE(server.read_frame(&f));
-  EXPECT_EQ(f.opcode, kOpClose);
+  EXPECT_EQ(f.opcode, kClose);
   EXPECT_TRUE(f.masked);
   EXPECT_TRUE(f.fin);
   EXPECT_EQ(f.close_code(), 4000);
@@ -1288,10 +1086,10 @@ TEST(WebSocketClientFraming, AfterTheClosingHandshakeTheClientClosesItselfWhenTh
   limits.close_timeout_ms = 300;
   auto outcome = open_to_raw(loop, server, limits);
   ASSERT_NE(outcome->socket, nullptr) << outcome->error;
-  server.send(server_frame(kOpClose, close_body(1000)));
+  server.send(server_frame(kClose, close_payload(1000)));
   WireFrame f;
   ASSERT_TRUE(server.read_frame(&f));
-  EXPECT_EQ(f.opcode, kOpClose);
+  EXPECT_EQ(f.opcode, kClose);
   ASSERT_TRUE(loop.wait([&] { return !outcome->closed.empty(); }, 2000));
   EXPECT_EQ(outcome->closed[0].code, 1000);
   EXPECT_EQ(outcome->closed[0].error, "");
@@ -1308,12 +1106,12 @@ TEST(WebSocketClientFraming, AClientCloseIsMaskedAndEndsCleanlyWhenTheServerAnsw
   EXPECT_FALSE(net::web_socket_send_text(outcome->socket, "too late")) << "nothing is sent after our close";
   WireFrame f;
   ASSERT_TRUE(server.read_frame(&f));
-  EXPECT_EQ(f.opcode, kOpClose);
+  EXPECT_EQ(f.opcode, kClose);
   EXPECT_TRUE(f.masked);
   EXPECT_EQ(f.close_code(), 1000);
   EXPECT_EQ(f.close_reason(), "done");
   EXPECT_TRUE(outcome->closed.empty()) << "not closed before the server's answer";
-  server.send(server_frame(kOpClose, close_body(1000)));
+  server.send(server_frame(kClose, close_payload(1000)));
   server.drop_client();   /* as a server does once both close frames are out (§7.1.1) */
   ASSERT_TRUE(loop.wait([&] { return !outcome->closed.empty(); }));
   EXPECT_EQ(outcome->closed[0].code, 1000);

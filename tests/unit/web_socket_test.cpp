@@ -5,16 +5,10 @@
  * the test's own; every wait is bounded. */
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdint>
-#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
@@ -24,33 +18,16 @@
 
 #include "net/web_socket.h"
 #include "net/websocket_upgrade.h"
+#include "web_socket_wire.h"
 
 namespace net = clawvoice::net;
 using net::WebSocketState;
 
 namespace {
 
+using namespace clawvoice::test::ws;
+
 constexpr int kWaitMs = 2000;   /* the bound on every wait for something that should happen soon */
-
-/* Runs @context until @done holds or @timeout_ms passed; whether it holds. */
-bool pump(GMainContext *context, const std::function<bool()> &done, int timeout_ms = kWaitMs)
-{
-  const gint64 deadline = g_get_monotonic_time() + gint64(timeout_ms) * 1000;
-  while (!done()) {
-    if (g_get_monotonic_time() >= deadline)
-      return done();
-    if (!g_main_context_iteration(context, FALSE))
-      g_usleep(300);   /* nothing was ready: do not spin */
-  }
-  return true;
-}
-
-/* Dispatches whatever is ready now, without waiting. */
-void drain(GMainContext *context)
-{
-  for (int i = 0; i < 100 && g_main_context_iteration(context, FALSE); i++) {
-  }
-}
 
 struct Closed {
   gushort code;
@@ -106,7 +83,7 @@ class Harness {
     g_main_context_unref(context);
   }
 
-  bool wait(const std::function<bool()> &done, int timeout_ms = kWaitMs) { return pump(context, done, timeout_ms); }
+  bool wait(const std::function<bool()> &done, int timeout_ms = kWaitMs) { return run_until(context, done, timeout_ms); }
   bool wait_for_socket() { return wait([this] { return ws != nullptr; }); }
   bool wait_for_closed() { return wait([this] { return !closed.empty(); }); }
   std::string url() const { return "ws://127.0.0.1:" + std::to_string(port) + "/ws"; }
@@ -239,108 +216,11 @@ class SoupClient {
 
 /* ---- a raw TCP client: handcrafted frames ---- */
 
-enum Opcode : int { kContinuation = 0x0, kText = 0x1, kBinary = 0x2, kClose = 0x8, kPing = 0x9, kPong = 0xA };
-
-/* One client frame (RFC 6455 §5.2): masked unless told otherwise, with the shortest length form. */
-std::string frame(int opcode, const std::string &payload, bool fin = true, int rsv = 0, bool masked = true,
-                  uint32_t key = 0x37fa213d)
-{
-  std::string out;
-  out += char((fin ? 0x80 : 0) | ((rsv & 7) << 4) | (opcode & 0xF));
-  const uint8_t mask_bit = masked ? 0x80 : 0;
-  const uint64_t n = payload.size();
-  if (n < 126) {
-    out += char(mask_bit | n);
-  } else if (n < 65536) {
-    out += char(mask_bit | 126);
-    out += char(n >> 8);
-    out += char(n & 0xFF);
-  } else {
-    out += char(mask_bit | 127);
-    for (int shift = 56; shift >= 0; shift -= 8)
-      out += char((n >> shift) & 0xFF);
-  }
-  if (!masked)
-    return out + payload;
-  const uint8_t k[4] = {uint8_t(key >> 24), uint8_t(key >> 16), uint8_t(key >> 8), uint8_t(key)};
-  out.append(reinterpret_cast<const char *>(k), 4);
-  for (size_t i = 0; i < payload.size(); i++)
-    out += char(uint8_t(payload[i]) ^ k[i % 4]);
-  return out;
-}
-
-/* The payload of a close frame: the code big-endian, then the reason. */
-std::string close_payload(gushort code, const std::string &reason = "")
-{
-  return std::string{char(code >> 8), char(code & 0xFF)} + reason;
-}
-
-/* A frame as read from the server. */
-struct Frame {
-  bool fin = false;
-  int rsv = 0;
-  int opcode = -1;
-  bool masked = false;
-  int length_bits = 0;   /* 7, 16 or 64: the length form used */
-  std::string payload;
-
-  gushort close_code() const { return payload.size() >= 2 ? gushort((uint8_t(payload[0]) << 8) | uint8_t(payload[1])) : 0; }
-  std::string close_reason() const { return payload.size() > 2 ? payload.substr(2) : ""; }
-};
-
-/* Takes one whole frame off the front of @buffer, if there is one. */
-bool parse_frame(std::string &buffer, Frame *f)
-{
-  if (buffer.size() < 2)
-    return false;
-  const auto *b = reinterpret_cast<const uint8_t *>(buffer.data());
-  size_t pos = 2;
-  uint64_t n = b[1] & 0x7F;
-  int bits = 7;
-  if (n == 126) {
-    if (buffer.size() < 4)
-      return false;
-    n = (uint64_t(b[2]) << 8) | b[3];
-    pos = 4;
-    bits = 16;
-  } else if (n == 127) {
-    if (buffer.size() < 10)
-      return false;
-    n = 0;
-    for (int i = 0; i < 8; i++)
-      n = (n << 8) | b[2 + i];
-    pos = 10;
-    bits = 64;
-  }
-  const bool masked = b[1] & 0x80;
-  uint8_t key[4] = {0, 0, 0, 0};
-  if (masked) {
-    if (buffer.size() < pos + 4)
-      return false;
-    memcpy(key, b + pos, 4);
-    pos += 4;
-  }
-  if (buffer.size() < pos + n)
-    return false;
-  f->fin = b[0] & 0x80;
-  f->rsv = (b[0] >> 4) & 7;
-  f->opcode = b[0] & 0xF;
-  f->masked = masked;
-  f->length_bits = bits;
-  f->payload = buffer.substr(pos, n);
-  if (masked)
-    for (size_t i = 0; i < f->payload.size(); i++)
-      f->payload[i] = char(uint8_t(f->payload[i]) ^ key[i % 4]);
-  buffer.erase(0, pos + n);
-  return true;
-}
-
 /* A non-blocking TCP client driven from the test thread, which also runs the server's context
  * whenever it waits. */
-class RawClient {
+class RawClient : public RawPeer<kWaitMs> {
  public:
-  explicit RawClient(Harness &harness) : h_(harness) {}
-  ~RawClient() { close_now(); }
+  explicit RawClient(Harness &harness) : RawPeer(harness.context), h_(harness) {}
 
   /* Connects, sends the upgrade request of RFC 6455 §1.2 and reads the 101; true once the server's
    * socket exists. @receive_buffer: a small SO_RCVBUF for a client that means not to read. */
@@ -351,13 +231,9 @@ class RawClient {
       return false;
     if (receive_buffer > 0)
       setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
-    int one = 1;
-    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* small writes go out as written */
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(h_.port);
-    inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-    if (::connect(fd_, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0)
+    send_without_delay(fd_);
+    const sockaddr_in address = loopback_address(guint16(h_.port));
+    if (::connect(fd_, reinterpret_cast<const sockaddr *>(&address), sizeof address) != 0)
       return false;   /* (the kernel completes it from the listen backlog) */
     fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) | O_NONBLOCK);
     send("GET /ws HTTP/1.1\r\n"
@@ -367,43 +243,7 @@ class RawClient {
          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
          "Sec-WebSocket-Version: 13\r\n"
          "\r\n");
-    size_t end = std::string::npos;
-    h_.wait([&] {
-      fill();
-      end = in_.find("\r\n\r\n");
-      return end != std::string::npos || eof;
-    });
-    if (end == std::string::npos)
-      return false;
-    response = in_.substr(0, end + 4);
-    in_.erase(0, end + 4);
-    return response.rfind("HTTP/1.1 101", 0) == 0 && h_.wait_for_socket();
-  }
-
-  /* Writes all of @bytes, running the server's context while the socket is full; stops at an error
-   * (a server that failed the connection may have closed it already). */
-  void send(const std::string &bytes)
-  {
-    size_t off = 0;
-    const gint64 deadline = g_get_monotonic_time() + gint64(kWaitMs) * 1000;
-    while (off < bytes.size() && fd_ >= 0) {
-      const ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-      if (n > 0) {
-        off += size_t(n);
-      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        if (g_get_monotonic_time() > deadline) {
-          write_stalled = true;   /* the server stopped reading: the test's own checks say what that means */
-          return;
-        }
-        if (!g_main_context_iteration(h_.context, FALSE))
-          g_usleep(300);
-      } else if (n < 0 && errno == EINTR) {
-        continue;
-      } else {
-        write_failed = true;
-        return;
-      }
-    }
+    return take_http_head(&response) && response.rfind("HTTP/1.1 101", 0) == 0 && h_.wait_for_socket();
   }
 
   /* Writes @bytes one byte at a time, letting the server read after each. */
@@ -417,14 +257,9 @@ class RawClient {
 
   /* Reads the next server frame; false after @timeout_ms or at EOF. Checks what every server frame
    * must be: unmasked (§5.1) and without RSV bits (no extension was negotiated, §5.2). */
-  bool read_frame(Frame *f, int timeout_ms = kWaitMs)
+  bool read_frame(WireFrame *f, int timeout_ms = kWaitMs)
   {
-    bool got = false;
-    h_.wait([&] {
-      fill();
-      got = parse_frame(in_, f);
-      return got || eof;
-    }, timeout_ms);
+    const bool got = RawPeer::read_frame(f, timeout_ms);
     if (got) {
       EXPECT_FALSE(f->masked) << "a server must not mask its frames (RFC 6455 §5.1)";
       EXPECT_EQ(f->rsv, 0) << "no extension was negotiated (§5.2)";
@@ -432,54 +267,10 @@ class RawClient {
     return got;
   }
 
-  /* Waits until the server ends the TCP connection; true if it did within @timeout_ms. */
-  bool wait_eof(int timeout_ms = kWaitMs)
-  {
-    return h_.wait([&] {
-      fill();
-      return eof;
-    }, timeout_ms);
-  }
-
-  /* Bytes received but not taken as frames. */
-  const std::string &unread() const { return in_; }
-
-  /* Ends the TCP connection at once, without a close frame. */
-  void close_now()
-  {
-    if (fd_ >= 0)
-      ::close(fd_);
-    fd_ = -1;
-  }
-
   std::string response;
-  bool eof = false, reset = false, write_failed = false, write_stalled = false;
 
  private:
-  void fill()
-  {
-    if (fd_ < 0 || eof)
-      return;
-    char buffer[65536];
-    for (;;) {
-      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, MSG_DONTWAIT);
-      if (n > 0) {
-        in_.append(buffer, size_t(n));
-        continue;
-      }
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-        return;
-      reset = n < 0;   /* ECONNRESET: the server closed with our bytes unread — still an end */
-      eof = true;
-      return;
-    }
-  }
-
   Harness &h_;
-  int fd_ = -1;
-  std::string in_;
 };
 
 /* The server failed the connection with @code (RFC 6455 §7.1.7): a close frame carrying it, then
@@ -488,7 +279,7 @@ class RawClient {
 void expect_failed_with(Harness &h, RawClient &c, gushort code, const char *what)
 {
   SCOPED_TRACE(what);
-  Frame f;
+  WireFrame f;
   ASSERT_TRUE(c.read_frame(&f)) << "a close frame is sent before the connection is closed"
                                 << (c.write_stalled ? " (and the server stopped reading what we sent)" : "");
   ASSERT_EQ(f.opcode, kClose);
@@ -663,7 +454,7 @@ TEST(WebSocket, ServerFramesUseTheShortestLengthFormAndAreNeverMasked)
   for (const auto &[size, bits] : cases)
     ASSERT_TRUE(net::web_socket_send_text(h.ws, repeat(size, 'x')));
   for (const auto &[size, bits] : cases) {
-    Frame f;
+    WireFrame f;
     ASSERT_TRUE(c.read_frame(&f)) << size;
     EXPECT_TRUE(f.fin) << size;
     EXPECT_EQ(f.opcode, kText) << size;
@@ -679,7 +470,7 @@ TEST(WebSocket, SeveralTextsOfOneSendAreSeparateFrames)
   ASSERT_TRUE(c.upgrade()) << c.response;
   ASSERT_TRUE(net::web_socket_send_texts(h.ws, {"one", "two", "", "three"}));
   for (const char *expected : {"one", "two", "", "three"}) {
-    Frame f;
+    WireFrame f;
     ASSERT_TRUE(c.read_frame(&f));
     EXPECT_TRUE(f.fin);
     EXPECT_EQ(f.opcode, kText);
@@ -692,16 +483,16 @@ TEST(WebSocket, AFragmentedTextArrivesAsOneMessage)
   Harness h;
   RawClient c(h);
   ASSERT_TRUE(c.upgrade()) << c.response;
-  c.send(frame(kText, "Hel", false));
-  c.send(frame(kContinuation, "lo, ", false, 0, true, 0x01020304));
+  c.send(client_frame(kText, "Hel", false));
+  c.send(client_frame(kContinuation, "lo, ", false, 0, true, 0x01020304));
   ASSERT_FALSE(h.wait([&] { return !h.texts.empty(); }, 100)) << "nothing until the final fragment";
-  c.send(frame(kContinuation, "world", true, 0, true, 0xdeadbeef));
+  c.send(client_frame(kContinuation, "world", true, 0, true, 0xdeadbeef));
   ASSERT_TRUE(h.wait([&] { return !h.texts.empty(); }));
   drain(h.context);
   EXPECT_EQ(h.texts, std::vector<std::string>{"Hello, world"});
   /* And a binary one to on_binary, with an empty fragment among them (allowed, §5.4). */
-  c.send(frame(kBinary, std::string("\x00\xff", 2), false) + frame(kContinuation, "", false) +
-         frame(kContinuation, std::string("\x80", 1), true));
+  c.send(client_frame(kBinary, std::string("\x00\xff", 2), false) + client_frame(kContinuation, "", false) +
+         client_frame(kContinuation, std::string("\x80", 1), true));
   ASSERT_TRUE(h.wait([&] { return !h.binaries.empty(); }));
   EXPECT_EQ(h.binaries, std::vector<std::string>{std::string("\x00\xff\x80", 3)});
   EXPECT_EQ(h.texts.size(), 1u);
@@ -712,14 +503,14 @@ TEST(WebSocket, APingBetweenFragmentsIsAnsweredWithAPongCarryingTheSamePayload)
   Harness h;
   RawClient c(h);
   ASSERT_TRUE(c.upgrade()) << c.response;
-  c.send(frame(kText, "first half, ", false));
-  c.send(frame(kPing, "are you there?"));
-  Frame f;
+  c.send(client_frame(kText, "first half, ", false));
+  c.send(client_frame(kPing, "are you there?"));
+  WireFrame f;
   ASSERT_TRUE(c.read_frame(&f));
   EXPECT_EQ(f.opcode, kPong) << "§5.5.2: a ping is answered with a pong";
   EXPECT_TRUE(f.fin);
   EXPECT_EQ(f.payload, "are you there?") << "with the ping's application data";
-  c.send(frame(kContinuation, "second half", true));
+  c.send(client_frame(kContinuation, "second half", true));
   ASSERT_TRUE(h.wait([&] { return !h.texts.empty(); }));
   EXPECT_EQ(h.texts, std::vector<std::string>{"first half, second half"});
 }
@@ -732,8 +523,9 @@ TEST(WebSocket, EmptyAndLargestPingsAreAnsweredAndAPongIsIgnored)
   std::string largest;
   for (int i = 0; i < 125; i++)
     largest += char(i);   /* binary data, any bytes */
-  c.send(frame(kPong, "unsolicited") + frame(kPing, "") + frame(kPing, largest) + frame(kText, "still open"));
-  Frame f;
+  c.send(client_frame(kPong, "unsolicited") + client_frame(kPing, "") + client_frame(kPing, largest) +
+         client_frame(kText, "still open"));
+  WireFrame f;
   ASSERT_TRUE(c.read_frame(&f));
   EXPECT_EQ(f.opcode, kPong);
   EXPECT_EQ(f.payload, "");
@@ -755,7 +547,7 @@ TEST(WebSocket, SeveralFramesInOneWriteAreAllDeliveredInOrder)
   std::vector<std::string> expected;
   for (int i = 0; i < 200; i++) {
     expected.push_back("message " + std::to_string(i) + std::string(i % 3 == 0 ? 300 : 10, '.'));
-    bytes += frame(kText, expected.back(), true, 0, true, 0x11223344u * uint32_t(i + 1));
+    bytes += client_frame(kText, expected.back(), true, 0, true, 0x11223344u * uint32_t(i + 1));
   }
   c.send(bytes);
   ASSERT_TRUE(h.wait([&] { return h.texts.size() >= expected.size(); })) << h.texts.size();
@@ -770,13 +562,13 @@ TEST(WebSocket, AFrameWrittenByteByByteIsDeliveredOnce)
   ASSERT_TRUE(c.upgrade()) << c.response;
   /* A 16-bit length, so the extended length and the mask key are split as well. */
   const std::string text = repeat(130, 'z') + "end";
-  c.send_byte_by_byte(frame(kText, text));
+  c.send_byte_by_byte(client_frame(kText, text));
   ASSERT_TRUE(h.wait([&] { return !h.texts.empty(); }));
   drain(h.context);
   EXPECT_EQ(h.texts, std::vector<std::string>{text});
   /* And a 64-bit length split in two writes in the middle of the length. */
   const std::string big = repeat(70000, 'b');
-  const std::string bytes = frame(kBinary, big);
+  const std::string bytes = client_frame(kBinary, big);
   c.send(bytes.substr(0, 5));
   drain(h.context);
   c.send(bytes.substr(5));
@@ -791,12 +583,12 @@ TEST(WebSocket, ATextWithANulCharacterIsValidUtf8)
   ASSERT_TRUE(c.upgrade()) << c.response;
   /* U+0000 is a character like any other, encoded as one 0x00 byte (RFC 3629). */
   const std::string text("a\0b", 3);
-  c.send(frame(kText, text));
+  c.send(client_frame(kText, text));
   ASSERT_TRUE(h.wait([&] { return !h.texts.empty() || !h.closed.empty(); }));
   ASSERT_TRUE(h.closed.empty()) << "closed with " << h.closed[0].code << ": " << h.closed[0].error;
   EXPECT_EQ(h.texts, std::vector<std::string>{text});
   EXPECT_TRUE(net::web_socket_send_text(h.ws, text));
-  Frame f;
+  WireFrame f;
   ASSERT_TRUE(c.read_frame(&f));
   EXPECT_EQ(f.payload, text);
 }
@@ -809,8 +601,8 @@ TEST(WebSocket, ACloseReasonWithANulCharacterIsValidUtf8BothWays)
     Harness h;
     RawClient c(h);
     ASSERT_TRUE(c.upgrade()) << c.response;
-    c.send(frame(kClose, close_payload(1000, reason)));
-    Frame f;
+    c.send(client_frame(kClose, close_payload(1000, reason)));
+    WireFrame f;
     ASSERT_TRUE(c.read_frame(&f));
     EXPECT_EQ(f.opcode, kClose);
     EXPECT_EQ(f.close_code(), 1000);
@@ -824,7 +616,7 @@ TEST(WebSocket, ACloseReasonWithANulCharacterIsValidUtf8BothWays)
     RawClient c(h);
     ASSERT_TRUE(c.upgrade()) << c.response;
     net::web_socket_close(h.ws, 1000, reason);
-    Frame f;
+    WireFrame f;
     ASSERT_TRUE(c.read_frame(&f));
     EXPECT_EQ(f.opcode, kClose);
     EXPECT_EQ(f.close_reason(), reason) << "not cut at the NUL";
@@ -837,7 +629,8 @@ TEST(WebSocket, AUtf8CharacterSplitAcrossFragmentsIsAccepted)
   RawClient c(h);
   ASSERT_TRUE(c.upgrade()) << c.response;
   const std::string euro = "\xE2\x82\xAC";   /* U+20AC, three bytes */
-  c.send(frame(kText, "price: \xE2", false) + frame(kContinuation, "\x82", false) + frame(kContinuation, "\xAC" "5", true));
+  c.send(client_frame(kText, "price: \xE2", false) + client_frame(kContinuation, "\x82", false) +
+         client_frame(kContinuation, "\xAC" "5", true));
   ASSERT_TRUE(h.wait([&] { return !h.texts.empty() || !h.closed.empty(); }));
   ASSERT_TRUE(h.closed.empty()) << "closed with " << h.closed[0].code << ": " << h.closed[0].error;
   EXPECT_EQ(h.texts, std::vector<std::string>{"price: " + euro + "5"});
@@ -849,8 +642,8 @@ TEST(WebSocket, AClientCloseIsAnsweredWithTheSameCodeAndThenTheConnectionEnds)
   RawClient c(h);
   ASSERT_TRUE(c.upgrade()) << c.response;
   /* A text after the close in the same write: data after a close frame is not delivered (§5.5.1). */
-  c.send(frame(kClose, close_payload(1000, "done")) + frame(kText, "after the close"));
-  Frame f;
+  c.send(client_frame(kClose, close_payload(1000, "done")) + client_frame(kText, "after the close"));
+  WireFrame f;
   ASSERT_TRUE(c.read_frame(&f));
   EXPECT_EQ(f.opcode, kClose);
   EXPECT_TRUE(f.fin);
@@ -871,8 +664,8 @@ TEST(WebSocket, AnEmptyClientCloseIsReportedAsNoStatusAndNot1005OnTheWire)
   Harness h;
   RawClient c(h);
   ASSERT_TRUE(c.upgrade()) << c.response;
-  c.send(frame(kClose, ""));
-  Frame f;
+  c.send(client_frame(kClose, ""));
+  WireFrame f;
   ASSERT_TRUE(c.read_frame(&f));
   EXPECT_EQ(f.opcode, kClose);
   EXPECT_NE(f.payload.size(), 1u);
@@ -895,8 +688,8 @@ TEST(WebSocket, AClientCloseWithAnyValidCodeIsReportedWithIt)
     Harness h;
     RawClient c(h);
     ASSERT_TRUE(c.upgrade()) << c.response;
-    c.send(frame(kClose, close_payload(code, "r")));
-    Frame f;
+    c.send(client_frame(kClose, close_payload(code, "r")));
+    WireFrame f;
     ASSERT_TRUE(c.read_frame(&f));
     EXPECT_EQ(f.opcode, kClose);
     EXPECT_EQ(f.close_code(), code) << "echoed";
@@ -914,7 +707,7 @@ TEST(WebSocket, AServerCloseEndsWhenThePeerAnswersAndMessagesMeanwhileAreNotDeli
   ASSERT_TRUE(c.upgrade()) << c.response;
   net::web_socket_close(h.ws, 1001, "going away");
   net::web_socket_close(h.ws, 1000, "twice");   /* a no-op: one close frame only */
-  Frame f;
+  WireFrame f;
   ASSERT_TRUE(c.read_frame(&f));
   EXPECT_EQ(f.opcode, kClose);
   EXPECT_EQ(f.close_code(), 1001);
@@ -922,10 +715,10 @@ TEST(WebSocket, AServerCloseEndsWhenThePeerAnswersAndMessagesMeanwhileAreNotDeli
   EXPECT_EQ(net::web_socket_state(h.ws), WebSocketState::Closing);
   EXPECT_TRUE(h.closed.empty()) << "not before the peer answered";
   /* The peer had a message on its way; then it answers. */
-  c.send(frame(kText, "in flight"));
+  c.send(client_frame(kText, "in flight"));
   drain(h.context);
   EXPECT_TRUE(h.closed.empty());
-  c.send(frame(kClose, close_payload(1001)));
+  c.send(client_frame(kClose, close_payload(1001)));
   ASSERT_TRUE(h.wait_for_closed());
   EXPECT_EQ(h.closed[0].code, 1001);
   EXPECT_EQ(h.closed[0].reason, "going away") << "ours: we closed first";
@@ -945,7 +738,7 @@ TEST(WebSocket, AServerCloseWithACodeThatMustNotBeSentDoesNotPutItOnTheWire)
     RawClient c(h);
     ASSERT_TRUE(c.upgrade()) << c.response;
     net::web_socket_close(h.ws, code, "");
-    Frame f;
+    WireFrame f;
     ASSERT_TRUE(c.read_frame(&f));
     EXPECT_EQ(f.opcode, kClose);
     EXPECT_NE(f.payload.size(), 1u);
@@ -955,7 +748,7 @@ TEST(WebSocket, AServerCloseWithACodeThatMustNotBeSentDoesNotPutItOnTheWire)
       EXPECT_NE(sent, net::kCloseNoStatus);
       EXPECT_NE(sent, net::kCloseAbnormal);
     }
-    c.send(frame(kClose, f.payload));
+    c.send(client_frame(kClose, f.payload));
     ASSERT_TRUE(h.wait_for_closed());
     EXPECT_EQ(h.closed[0].code, sent) << "on_closed reports what went on the wire";
     EXPECT_TRUE(c.wait_eof());
@@ -971,7 +764,7 @@ TEST(WebSocket, AServerCloseThePeerNeverAnswersEndsAfterTheCloseTimeout)
   ASSERT_TRUE(c.upgrade()) << c.response;
   const gint64 start = g_get_monotonic_time();
   net::web_socket_close(h.ws, 1000, "bye");
-  Frame f;
+  WireFrame f;
   ASSERT_TRUE(c.read_frame(&f));
   EXPECT_EQ(f.opcode, kClose);
   ASSERT_TRUE(h.wait_for_closed());
@@ -988,7 +781,7 @@ TEST(WebSocket, TheClientVanishingWithoutACloseFrameIsAbnormal)
     Harness h;
     RawClient c(h);
     ASSERT_TRUE(c.upgrade()) << c.response;
-    c.send(frame(kText, "last words"));
+    c.send(client_frame(kText, "last words"));
     c.close_now();
     ASSERT_TRUE(h.wait_for_closed());
     EXPECT_EQ(h.closed[0].code, net::kCloseAbnormal);
@@ -1001,7 +794,7 @@ TEST(WebSocket, TheClientVanishingWithoutACloseFrameIsAbnormal)
     Harness h;
     RawClient c(h);
     ASSERT_TRUE(c.upgrade()) << c.response;
-    const std::string bytes = frame(kText, "cut short");
+    const std::string bytes = client_frame(kText, "cut short");
     c.send(bytes.substr(0, 6));
     drain(h.context);
     c.close_now();
@@ -1027,56 +820,59 @@ TEST(WebSocket, TheLibsoupClientsStreamClosedWithoutACloseFrameIsAbnormal)
 
 TEST(WebSocket, AnUnmaskedClientFrameIsAProtocolError)
 {
-  expect_bytes_fail_with(frame(kText, "naked", true, 0, false), net::kCloseProtocolError, "§5.1: clients mask");
+  expect_bytes_fail_with(client_frame(kText, "naked", true, 0, false), net::kCloseProtocolError, "§5.1: clients mask");
 }
 
 TEST(WebSocket, AReservedOpcodeIsAProtocolError)
 {
   for (int opcode : {0x3, 0x7, 0xB, 0xF})
-    expect_bytes_fail_with(frame(opcode, "?"), net::kCloseProtocolError, ("opcode " + std::to_string(opcode)).c_str());
+    expect_bytes_fail_with(client_frame(opcode, "?"), net::kCloseProtocolError,
+                           ("opcode " + std::to_string(opcode)).c_str());
 }
 
 TEST(WebSocket, AnRsvBitWithoutAnExtensionIsAProtocolError)
 {
   for (int rsv : {4, 2, 1})   /* RSV1, RSV2, RSV3 */
-    expect_bytes_fail_with(frame(kText, "x", true, rsv), net::kCloseProtocolError, ("rsv " + std::to_string(rsv)).c_str());
-  expect_bytes_fail_with(frame(kPing, "x", true, 4), net::kCloseProtocolError, "rsv1 on a ping");
+    expect_bytes_fail_with(client_frame(kText, "x", true, rsv), net::kCloseProtocolError,
+                           ("rsv " + std::to_string(rsv)).c_str());
+  expect_bytes_fail_with(client_frame(kPing, "x", true, 4), net::kCloseProtocolError, "rsv1 on a ping");
 }
 
 TEST(WebSocket, AContinuationWithNoMessageStartedIsAProtocolError)
 {
-  expect_bytes_fail_with(frame(kContinuation, "orphan"), net::kCloseProtocolError, "first frame");
-  expect_bytes_fail_with(frame(kText, "complete") + frame(kContinuation, "orphan"), net::kCloseProtocolError,
+  expect_bytes_fail_with(client_frame(kContinuation, "orphan"), net::kCloseProtocolError, "first frame");
+  expect_bytes_fail_with(client_frame(kText, "complete") + client_frame(kContinuation, "orphan"), net::kCloseProtocolError,
                          "after a complete message", nullptr, {"complete"});
 }
 
 TEST(WebSocket, ANewMessageInTheMiddleOfAFragmentedOneIsAProtocolError)
 {
-  expect_bytes_fail_with(frame(kText, "start", false) + frame(kText, "another"), net::kCloseProtocolError, "text");
-  expect_bytes_fail_with(frame(kBinary, "start", false) + frame(kText, "another", false), net::kCloseProtocolError,
-                         "binary then text");
+  expect_bytes_fail_with(client_frame(kText, "start", false) + client_frame(kText, "another"), net::kCloseProtocolError,
+                         "text");
+  expect_bytes_fail_with(client_frame(kBinary, "start", false) + client_frame(kText, "another", false),
+                         net::kCloseProtocolError, "binary then text");
 }
 
 TEST(WebSocket, AControlFrameLongerThan125BytesOrFragmentedIsAProtocolError)
 {
-  expect_bytes_fail_with(frame(kPing, repeat(126, 'p')), net::kCloseProtocolError, "ping of 126 bytes");
-  expect_bytes_fail_with(frame(kPong, repeat(200, 'p')), net::kCloseProtocolError, "pong of 200 bytes");
-  expect_bytes_fail_with(frame(kClose, close_payload(1000, repeat(124, 'c'))), net::kCloseProtocolError,
+  expect_bytes_fail_with(client_frame(kPing, repeat(126, 'p')), net::kCloseProtocolError, "ping of 126 bytes");
+  expect_bytes_fail_with(client_frame(kPong, repeat(200, 'p')), net::kCloseProtocolError, "pong of 200 bytes");
+  expect_bytes_fail_with(client_frame(kClose, close_payload(1000, repeat(124, 'c'))), net::kCloseProtocolError,
                          "close of 126 bytes");
-  expect_bytes_fail_with(frame(kPing, "x", false), net::kCloseProtocolError, "ping without FIN");
-  expect_bytes_fail_with(frame(kClose, close_payload(1000), false), net::kCloseProtocolError, "close without FIN");
+  expect_bytes_fail_with(client_frame(kPing, "x", false), net::kCloseProtocolError, "ping without FIN");
+  expect_bytes_fail_with(client_frame(kClose, close_payload(1000), false), net::kCloseProtocolError, "close without FIN");
 }
 
 TEST(WebSocket, ACloseFrameWithAOneBytePayloadIsAProtocolError)
 {
-  expect_bytes_fail_with(frame(kClose, std::string(1, '\x03')), net::kCloseProtocolError, "§5.5.1: 0 or at least 2");
+  expect_bytes_fail_with(client_frame(kClose, std::string(1, '\x03')), net::kCloseProtocolError, "§5.5.1: 0 or at least 2");
 }
 
 TEST(WebSocket, ACloseWithACodeThatMustNotBeSentIsAProtocolError)
 {
   /* §7.4.1-2: 0-999 are not used; 1004 is reserved; 1005, 1006 and 1015 must not be in a frame. */
   for (gushort code : {0, 999, 1004, 1005, 1006, 1015})
-    expect_bytes_fail_with(frame(kClose, close_payload(code, "x")), net::kCloseProtocolError,
+    expect_bytes_fail_with(client_frame(kClose, close_payload(code, "x")), net::kCloseProtocolError,
                            ("code " + std::to_string(code)).c_str());
 }
 
@@ -1085,7 +881,7 @@ TEST(WebSocket, ACloseWithACodeOutsideTheDefinedRangesIsAProtocolError)
   /* 1016-2999: reserved for this protocol, none defined (the Autobahn suite's reading: fail);
    * 5000 and above: no range at all (§7.4.2 defines up to 4999). */
   for (gushort code : {1016, 1100, 2000, 2999, 5000, 65535})
-    expect_bytes_fail_with(frame(kClose, close_payload(code)), net::kCloseProtocolError,
+    expect_bytes_fail_with(client_frame(kClose, close_payload(code)), net::kCloseProtocolError,
                            ("code " + std::to_string(code)).c_str());
 }
 
@@ -1102,7 +898,7 @@ TEST(WebSocket, ASixtyFourBitLengthWithItsTopBitSetIsRefused)
   bytes += std::string(7, '\0');
   bytes += std::string(4, '\x55') + "abc";
   c.send(bytes);
-  Frame f;
+  WireFrame f;
   ASSERT_TRUE(c.read_frame(&f));
   EXPECT_EQ(f.opcode, kClose);
   EXPECT_TRUE(f.close_code() == net::kCloseProtocolError || f.close_code() == net::kCloseTooBig) << f.close_code();
@@ -1116,7 +912,7 @@ TEST(WebSocket, AfterAProtocolErrorNothingMoreIsDelivered)
   Harness h;
   RawClient c(h);
   ASSERT_TRUE(c.upgrade()) << c.response;
-  c.send(frame(kText, "good") + frame(kText, "bad", true, 0, false) + frame(kText, "never"));
+  c.send(client_frame(kText, "good") + client_frame(kText, "bad", true, 0, false) + client_frame(kText, "never"));
   expect_failed_with(h, c, net::kCloseProtocolError, "unmasked in the middle");
   EXPECT_EQ(h.texts, std::vector<std::string>{"good"});
 }
@@ -1134,9 +930,9 @@ TEST(WebSocket, InvalidUtf8InATextMessageFails1007)
       {"end \xE2\x82", "a character cut at the end of the message"},
   };
   for (const auto &[text, what] : cases)
-    expect_bytes_fail_with(frame(kText, text), net::kCloseBadData, what);
-  expect_bytes_fail_with(frame(kText, "ok", false) + frame(kContinuation, "\xE2\x82", false) +
-                         frame(kContinuation, "!", true), net::kCloseBadData, "across fragments");
+    expect_bytes_fail_with(client_frame(kText, text), net::kCloseBadData, what);
+  expect_bytes_fail_with(client_frame(kText, "ok", false) + client_frame(kContinuation, "\xE2\x82", false) +
+                         client_frame(kContinuation, "!", true), net::kCloseBadData, "across fragments");
 }
 
 TEST(WebSocket, ACloseReasonThatIsNotUtf8FailsTheConnection)
@@ -1145,8 +941,8 @@ TEST(WebSocket, ACloseReasonThatIsNotUtf8FailsTheConnection)
   Harness h;
   RawClient c(h);
   ASSERT_TRUE(c.upgrade()) << c.response;
-  c.send(frame(kClose, close_payload(1000, "\xFF\xFE")));
-  Frame f;
+  c.send(client_frame(kClose, close_payload(1000, "\xFF\xFE")));
+  WireFrame f;
   ASSERT_TRUE(c.read_frame(&f));
   EXPECT_EQ(f.opcode, kClose);
   EXPECT_TRUE(f.close_code() == net::kCloseBadData || f.close_code() == net::kCloseProtocolError) << f.close_code();
@@ -1158,10 +954,10 @@ TEST(WebSocket, ACloseReasonThatIsNotUtf8FailsTheConnection)
 TEST(WebSocket, AMessageLargerThanTheDefaultLimitFails1009)
 {
   /* connect_own() gives the default limit, 128 KiB. */
-  expect_bytes_fail_with(frame(kText, repeat(200 * 1024, 'L')), net::kCloseTooBig, "one frame of 200 KB");
-  std::string fragments = frame(kBinary, repeat(60 * 1024, 'f'), false);
-  fragments += frame(kContinuation, repeat(60 * 1024, 'f'), false);
-  fragments += frame(kContinuation, repeat(60 * 1024, 'f'), true);
+  expect_bytes_fail_with(client_frame(kText, repeat(200 * 1024, 'L')), net::kCloseTooBig, "one frame of 200 KB");
+  std::string fragments = client_frame(kBinary, repeat(60 * 1024, 'f'), false);
+  fragments += client_frame(kContinuation, repeat(60 * 1024, 'f'), false);
+  fragments += client_frame(kContinuation, repeat(60 * 1024, 'f'), true);
   expect_bytes_fail_with(fragments, net::kCloseTooBig, "three fragments of 60 KB");
 }
 
@@ -1171,7 +967,7 @@ TEST(WebSocket, AFrameOverTheLimitIsRefusedFromItsHeaderWithoutWaitingForItsPayl
   Harness h;
   RawClient c(h);
   ASSERT_TRUE(c.upgrade()) << c.response;
-  const std::string bytes = frame(kBinary, repeat(200 * 1024, 'x'));
+  const std::string bytes = client_frame(kBinary, repeat(200 * 1024, 'x'));
   c.send(bytes.substr(0, 14 + 100));   /* the header, the mask key and 100 bytes */
   expect_failed_with(h, c, net::kCloseTooBig, "from the header");
 }
@@ -1184,14 +980,15 @@ TEST(WebSocket, AMessageLimitOfOurOwnCountsTheWholeMessage)
     Harness h(&limits);
     RawClient c(h);
     ASSERT_TRUE(c.upgrade()) << c.response;
-    c.send(frame(kText, repeat(999, 'a')) + frame(kText, repeat(500, 'b'), false) + frame(kContinuation, repeat(499, 'c')));
+    c.send(client_frame(kText, repeat(999, 'a')) + client_frame(kText, repeat(500, 'b'), false) +
+           client_frame(kContinuation, repeat(499, 'c')));
     ASSERT_TRUE(h.wait([&] { return h.texts.size() == 2 || !h.closed.empty(); }));
     ASSERT_TRUE(h.closed.empty()) << "closed with " << h.closed[0].code << ": " << h.closed[0].error;
     EXPECT_EQ(h.texts[0].size(), 999u);
     EXPECT_EQ(h.texts[1], repeat(500, 'b') + repeat(499, 'c'));
   }
-  expect_bytes_fail_with(frame(kText, repeat(1001, 'a')), net::kCloseTooBig, "one frame over the limit", &limits);
-  expect_bytes_fail_with(frame(kText, repeat(600, 'a'), false) + frame(kContinuation, repeat(600, 'a')),
+  expect_bytes_fail_with(client_frame(kText, repeat(1001, 'a')), net::kCloseTooBig, "one frame over the limit", &limits);
+  expect_bytes_fail_with(client_frame(kText, repeat(600, 'a'), false) + client_frame(kContinuation, repeat(600, 'a')),
                          net::kCloseTooBig, "two fragments over the limit together", &limits);
 }
 
@@ -1211,7 +1008,7 @@ TEST(WebSocket, AHandlerMayReplaceTheHandlersBetweenTwoFramesOfOneRead)
     net::web_socket_set_handlers(h.ws, std::move(second));   /* replaces the running one */
   };
   net::web_socket_set_handlers(h.ws, std::move(first));
-  c.send(frame(kText, "one") + frame(kText, "two") + frame(kText, "three"));
+  c.send(client_frame(kText, "one") + client_frame(kText, "two") + client_frame(kText, "three"));
   ASSERT_TRUE(h.wait([&] { return later.size() == 2; }));
   EXPECT_EQ(h.texts, std::vector<std::string>{"one"});
   EXPECT_EQ(later, (std::vector<std::string>{"two", "three"}));
@@ -1237,14 +1034,14 @@ TEST(WebSocket, AHandlerMayCloseAndDropTheLastReference)
     g_clear_object(&h.ws);   /* the last reference the test holds, from inside the handler */
   };
   net::web_socket_set_handlers(h.ws, std::move(handlers));
-  c.send(frame(kText, "stop") + frame(kText, "ignored"));
-  Frame f;
+  c.send(client_frame(kText, "stop") + client_frame(kText, "ignored"));
+  WireFrame f;
   ASSERT_TRUE(c.read_frame(&f));
   EXPECT_EQ(f.opcode, kText) << "the empty text sent from the handler";
   ASSERT_TRUE(c.read_frame(&f));
   EXPECT_EQ(f.opcode, kClose);
   EXPECT_EQ(f.close_code(), 1000);
-  c.send(frame(kClose, close_payload(1000)));
+  c.send(client_frame(kClose, close_payload(1000)));
   ASSERT_TRUE(h.wait([&] { return closed; }));
   EXPECT_EQ(closed_code, 1000);
   EXPECT_EQ(texts, 1) << "the text read with it is not delivered once closing";
