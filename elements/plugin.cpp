@@ -9,6 +9,7 @@
 #include "openclawrelay/gsthttptools.h"
 #include "openclawrelay/gstopenclawrelay.h"
 #include "realtimesink/gstrealtimesink.h"
+#include "rtpnetsink/gstrtpnetsink.h"
 #include "rtpnetsrc/gstrtpnetsrc.h"
 
 static gboolean plugin_init(GstPlugin *plugin)
@@ -19,6 +20,7 @@ static gboolean plugin_init(GstPlugin *plugin)
   ok |= GST_ELEMENT_REGISTER(openclawrelay, plugin);
   ok |= GST_ELEMENT_REGISTER(httptools, plugin);
   ok |= GST_ELEMENT_REGISTER(rtpnetsrc, plugin);
+  ok |= GST_ELEMENT_REGISTER(rtpnetsink, plugin);
   return ok;
 }
 

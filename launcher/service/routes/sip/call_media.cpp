@@ -126,6 +126,30 @@ bool CallMedia::prepare(GstBin *pipeline, GSocket *socket, const NegotiatedMedia
   g_signal_connect(demux, "pad-added", G_CALLBACK(on_pad_added), dtmf);
   gst_object_unref(demux);
 
+  /* rtpnetsink (sip.launch): codec, mute and sending in one element. */
+  rtpout_ = element_named(pipeline, "rtpout", "rtpnetsink", error);
+  if (rtpout_) {
+    own_sender_ = true;
+    hold_ = media.on_hold;
+    g_object_set(rtpout_, "socket", socket, "close-socket", FALSE, "host", media.remote_address.c_str(), "port",
+                 (gint) media.remote_port, nullptr);
+    gst_util_set_object_arg(G_OBJECT(rtpout_), "codec", media.codec == clawvoice::sip::Codec::PCMA ? "pcma" : "pcmu");
+    apply_sending();
+    return true;
+  }
+  /* Or, in a launch file of one's own, the stock elements: output-selector `codec` before the two
+   * payloaders, valve `mute`, udpsink `rtpout`. */
+  GstElement *named = gst_bin_get_by_name(pipeline, "rtpout");
+  GstElementFactory *factory = named ? gst_element_get_factory(named) : nullptr;
+  const bool stock_sender = factory && g_strcmp0(GST_OBJECT_NAME(factory), "udpsink") == 0;
+  if (named)
+    gst_object_unref(named);
+  if (!stock_sender) {
+    *error = named ? "'rtpout' must be a rtpnetsink or a udpsink" : "the launch file has no rtpnetsink (or udpsink) named 'rtpout'";
+    return false;
+  }
+  error->clear();
+
   GstElement *codec = element_named(pipeline, "codec", "output-selector", error);
   if (!codec)
     return false;
@@ -170,8 +194,11 @@ void CallMedia::unmute()
 
 void CallMedia::apply_sending()
 {
-  if (mute_)
-    g_object_set(mute_, "drop", (gboolean) (!answered_ || hold_), nullptr);
+  const gboolean silent = !answered_ || hold_;
+  if (own_sender_)
+    g_object_set(rtpout_, "mute", silent, nullptr);
+  else if (mute_)
+    g_object_set(mute_, "drop", silent, nullptr);
 }
 
 bool is_rtp_timeout_message(GstMessage *message)

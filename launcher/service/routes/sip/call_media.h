@@ -21,8 +21,9 @@ class CallMedia {
   CallMedia &operator=(const CallMedia &) = delete;
 
   /* The prepare step of start_pipeline(): @socket (bound to our RTP port) for `rtpin` (rtpnetsrc or udpsrc) and
-   * udpsink `rtpout`, the caller's address, the answered payload types, the RTP timeout. Sending
-   * stays muted until unmute(). False (and *error) if the launch file lacks what it needs. */
+   * `rtpout` (rtpnetsink, or udpsink after output-selector `codec` and valve `mute`), the caller's
+   * address, the answered codec and payload types, the RTP timeout. Sending stays muted until
+   * unmute(). False (and *error) if the launch file lacks what it needs. */
   bool prepare(GstBin *pipeline, GSocket *socket, const clawvoice::sip::NegotiatedMedia &media,
                guint rtp_timeout_seconds, std::string *error);
   /* A new answer within the dialog (re-INVITE). */
@@ -33,8 +34,9 @@ class CallMedia {
  private:
   void apply_sending();
 
-  GstElement *rtpout_ = nullptr;   /* udpsink */
-  GstElement *mute_ = nullptr;     /* valve */
+  GstElement *rtpout_ = nullptr;   /* rtpnetsink, or udpsink */
+  GstElement *mute_ = nullptr;     /* valve, with udpsink */
+  bool own_sender_ = false;        /* rtpout_ is a rtpnetsink: it mutes itself */
   bool answered_ = false;
   bool hold_ = false;
 };
