@@ -437,6 +437,7 @@ struct SrcPushes {
   std::set<std::string> threads;
   GstClockTime next_pts = GST_CLOCK_TIME_NONE;
   int out_of_step = 0;   /* a period not right after the previous one, without DISCONT */
+  int off_tick = 0;      /* a period not starting on a 20 ms tick of the clock (base time + PTS) */
   std::vector<gint64> pushed_at_us;   /* monotonic time of each push */
 
   void watch(GstElement *element)
@@ -445,10 +446,11 @@ struct SrcPushes {
     gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, &SrcPushes::on_buffer, this, nullptr);
     gst_object_unref(src);
   }
-  static GstPadProbeReturn on_buffer(GstPad *, GstPadProbeInfo *info, gpointer data)
+  static GstPadProbeReturn on_buffer(GstPad *pad, GstPadProbeInfo *info, gpointer data)
   {
     auto *self = static_cast<SrcPushes *>(data);
     GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+    const GstClockTime on_clock = gst_element_get_base_time(GST_ELEMENT(GST_PAD_PARENT(pad))) + GST_BUFFER_PTS(buffer);
     char name[32] = {0};
     pthread_getname_np(pthread_self(), name, sizeof name);
     std::lock_guard<std::mutex> l(self->lock);
@@ -457,6 +459,8 @@ struct SrcPushes {
     if (GST_CLOCK_TIME_IS_VALID(self->next_pts) && !GST_BUFFER_IS_DISCONT(buffer) &&
         GST_BUFFER_PTS(buffer) != self->next_pts)
       self->out_of_step++;
+    if (on_clock % (20 * GST_MSECOND) != 0)
+      self->off_tick++;
     self->next_pts = GST_BUFFER_PTS(buffer) + GST_BUFFER_DURATION(buffer);
     return GST_PAD_PROBE_OK;
   }
@@ -465,8 +469,8 @@ struct SrcPushes {
 }  // namespace
 
 /* push-from-network-thread: the reply goes out from a timer on the session's network thread, with
- * no src task: the same reply in the same 20 ms periods, timestamps back to back, paced to the
- * clock, EOS at the end; and a teardown mid-reply returns at once. */
+ * no src task: the same reply in the same 20 ms periods, timestamps back to back on the process's
+ * 20 ms ticks, paced to the clock, EOS at the end; and a teardown mid-reply returns at once. */
 TEST_F(RealtimeSinkPipeline, PushFromTheNetworkThreadHandsOutTheReplyWithoutATask)
 {
   auto simulator = simulator_answering(kLongReply);
@@ -496,6 +500,7 @@ TEST_F(RealtimeSinkPipeline, PushFromTheNetworkThreadHandsOutTheReplyWithoutATas
     ASSERT_EQ(pushes.threads.size(), 1u);
     EXPECT_EQ(pushes.threads.begin()->rfind("clawvoice-net", 0), 0u) << *pushes.threads.begin();
     EXPECT_EQ(pushes.out_of_step, 0) << "periods back to back";
+    EXPECT_EQ(pushes.off_tick, 0) << "every period on the process's shared 20 ms ticks of the clock";
   }
   EXPECT_TRUE(simulator->errors_sent().empty());
   EXPECT_EQ(gst_element_set_state(p.get(), GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
@@ -547,5 +552,6 @@ TEST_F(RealtimeSinkPipeline, OutputBatchHandsOutFivePeriodsPerWakeUp)
   EXPECT_LT(periods_per_wakeup, 5.5);
   EXPECT_NEAR(took_ms, at.size() * 20.0, 200.0) << "still real time overall";
   EXPECT_EQ(pushes.out_of_step, 0) << "periods back to back";
+  EXPECT_EQ(pushes.off_tick, 0) << "on the shared ticks, batch or not";
   EXPECT_GT(out.rms(), 300.0);
 }
