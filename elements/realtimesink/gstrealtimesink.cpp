@@ -43,6 +43,8 @@
 #include "realtimesink/gstrealtimesink.h"
 
 #include <cstring>
+#include <iterator>
+#include <vector>
 
 #include "clawvoice-contract.h"
 #include "realtime/client_events.h"
@@ -556,7 +558,7 @@ static void push_stream_starts(GstRealtimeSink *self, AudioFormat out_format)
 }
 
 /* Tells the executor chain what was said (CLAWVOICE_EVENT_TRANSCRIPT), in order. */
-static void push_transcripts(GstRealtimeSink *self, std::deque<Private::TranscriptLine> lines)
+static void push_transcripts(GstRealtimeSink *self, std::vector<Private::TranscriptLine> lines)
 {
   for (const Private::TranscriptLine &line : lines) {
     GstStructure *s = gst_structure_new(CLAWVOICE_EVENT_TRANSCRIPT, "role", G_TYPE_STRING, line.role.c_str(),
@@ -566,7 +568,7 @@ static void push_transcripts(GstRealtimeSink *self, std::deque<Private::Transcri
 }
 
 /* Pushes the tool calls queued by the network thread to the executor chain. */
-static void push_tool_calls(GstRealtimeSink *self, std::deque<std::string> calls, GstClockTime ts)
+static void push_tool_calls(GstRealtimeSink *self, std::vector<std::string> calls, GstClockTime ts)
 {
   for (std::string &payload : calls) {
     json::ObjectPtr call = json::parse_object(payload);
@@ -674,6 +676,13 @@ static bool schedule_next_period(GstRealtimeSink *self, std::unique_lock<std::mu
   return true;
 }
 
+template <typename T>
+static void take_all(std::deque<T> &from, std::vector<T> *to)
+{
+  to->assign(std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+  from.clear();
+}
+
 /* The period that is due now (@due: when, monotonic µs): audio, silence or a gap, with the tool
  * calls and transcripts queued meanwhile, and EOS once the conversation is over. Lock held on entry,
  * released on return. False: the output stops for good (EOS, or downstream refused the data). */
@@ -690,10 +699,14 @@ static bool hand_out_period(GstRealtimeSink *self, std::unique_lock<std::mutex> 
   p->last_period_had_audio = have_audio;
   bool discont = p->need_discont;
   p->need_discont = !have_audio && !p->fill_silence;
-  std::deque<std::string> calls;
-  calls.swap(p->pending_tool_calls);
-  std::deque<Private::TranscriptLine> transcripts;
-  transcripts.swap(p->pending_transcripts);
+  /* Vectors, taken only when there is something: an empty std::deque allocates, and this runs
+   * every period of every call. */
+  std::vector<std::string> calls;
+  std::vector<Private::TranscriptLine> transcripts;
+  if (!p->pending_tool_calls.empty())
+    take_all(p->pending_tool_calls, &calls);
+  if (!p->pending_transcripts.empty())
+    take_all(p->pending_transcripts, &transcripts);
   bool timed_out = false;
   bool finished = conversation_finished(p, g_get_monotonic_time(), &timed_out);
   if (finished)
