@@ -620,15 +620,18 @@ static bool conversation_finished(Private *p, gint64 now, bool *timed_out)
  * default, for any downstream), or, with push-from-network-thread, a timer on the session's network
  * thread (no thread of the element's own; for downstream elements that never block). */
 
-/* The first tick at or after running time @t: a multiple of kPeriod on the clock itself (the
- * monotonic system clock), the same instants for every realtimesink of the process. Each call's
- * periods then come due together, and a network thread serving a hundred calls wakes once per
- * period for all of them instead of a hundred times at scattered phases (FreeSWITCH's shared soft
- * timer does the same). A call's packets keep a constant offset from the tick, so no jitter. */
-static GstClockTime next_tick(GstClockTime t, GstClockTime base)
+/* The tick at or before running time @t: a multiple of kPeriod on the clock itself (the monotonic
+ * system clock), the same instants for every realtimesink of the process. Each call's periods then
+ * come due together, and a network thread serving a hundred calls wakes once per period for all of
+ * them instead of a hundred times at scattered phases (FreeSWITCH's shared soft timer does the
+ * same). A call's packets keep a constant offset from the tick, so no jitter. */
+static GstClockTime tick_at_or_before(GstClockTime t, GstClockTime base)
 {
   GstClockTime at = base + t;
-  return (at + kPeriod - 1) / kPeriod * kPeriod - base;
+  GstClockTime tick = at / kPeriod * kPeriod;
+  if (tick < base)
+    tick += kPeriod;   /* running time starts at 0: the first tick after it */
+  return tick - base;
 }
 
 /* Before a period: checks the output may run, starts the streams, and says when the next period is
@@ -648,16 +651,15 @@ static bool schedule_next_period(GstRealtimeSink *self, std::unique_lock<std::mu
   }
   GstClockTime now = gst_clock_get_time(clock) - base;
   if (!GST_CLOCK_TIME_IS_VALID(p->next_ts) || now > p->next_ts + 10 * kPeriod) {
-    /* First period, or we fell far behind (a stall): restart the timeline, on the next tick. */
-    p->next_ts = next_tick(now, base);
+    /* First period, or we fell far behind (a stall): restart the timeline at the present, on the
+     * process's ticks (the period now running; it is handed out at its end, the next tick). */
+    p->next_ts = tick_at_or_before(now, base);
     p->need_discont = true;
-  } else if (p->output_lead_ms > 0 && p->need_discont && !p->reply_start_aligned && now > p->next_ts &&
-             p->playout.queued_ms() > 0) {
-    /* A reply starts after a gap, with an output lead: from the next tick, not from a period
-     * already part-way over. A transport that plays from the first frame it gets (Twilio) would
-     * otherwise be handed a period more than `output-lead` at once. (Once: the period now starts in
-     * the future.) Without a lead the reply simply goes at the next tick, within a period. */
-    p->next_ts = next_tick(now, base);
+  } else if (p->need_discont && !p->reply_start_aligned && now > p->next_ts && p->playout.queued_ms() > 0) {
+    /* A reply starts after a gap: from the period now running, not from one already over. A
+     * transport that plays from the first frame it gets (Twilio) would otherwise be handed more
+     * than `output-lead` at once. (Once: then the timeline goes on from there.) */
+    p->next_ts = tick_at_or_before(now, base);
     p->reply_start_aligned = true;
   }
   /* A live source hands out a period once it is complete: at its end. With an output lead, reply
