@@ -720,7 +720,8 @@ ClawvoiceWebSocket *web_socket_new(GIOStream *stream, WebSocketRole role, std::s
       priv->read_source = g_pollable_input_stream_create_source(priv->input, nullptr);
       g_source_set_callback(priv->read_source, (GSourceFunc) (void (*)()) on_readable, s, nullptr);
     }
-    g_source_attach(priv->read_source, priv->context);
+    if (priv->read_source)
+      g_source_attach(priv->read_source, priv->context);
     return G_SOURCE_REMOVE;
   }, g_object_ref(self), g_object_unref);
   g_source_attach(first, p->context);

@@ -75,6 +75,7 @@ class TwilioLauncher : public ::testing::Test {
       EXPECT_FALSE(launcher_->output_contains(kAuthToken));
       EXPECT_FALSE(launcher_->output_contains(kControlToken));
       EXPECT_FALSE(launcher_->output_contains(kSimKey));
+      EXPECT_FALSE(launcher_->output_contains("CRITICAL")) << "no GLib or GStreamer assertion failed";
     }
     delete launcher_;
     delete simulator_;
