@@ -18,6 +18,14 @@
  * GstReferenceTimestampMeta of caps `timestamp/x-unix`, from which realtimesink measures the delay
  * added on the way to the voice (its `stats`, input-delay-*).
  *
+ * With `depayload`, the element is also the depayloader of a phone call: G.711 packets go out as
+ * their audio (payload type 0 as audio/x-mulaw, 8 as audio/x-alaw; the payload shares the
+ * datagram's memory and keeps its PTS, DISCONT and arrival meta), RFC 4733 telephone-events of
+ * `telephone-event-payload-type` are posted as `dtmf-event` element messages, one per event, as
+ * rtpdtmfdepay posts them, and any other type is dropped. So `rtpnetsrc depayload=true !
+ * realtimesink` replaces rtpptdemux, the depayloaders, funnel and rtpdtmfdepay (one push per
+ * packet instead of four).
+ *
  * The socket is one the application gives (`socket`, e.g. the one whose port it put in an SDP
  * answer, shared with a udpsink for symmetric RTP), or one the element binds on `address`:`port`.
  * With `timeout` set, the element posts an element message named `clawvoice-rtp-timeout` (field
@@ -78,11 +86,17 @@ enum {
   PROP_LATENCY,
   PROP_TIMEOUT,
   PROP_PAYLOAD_TYPES,
+  PROP_DEPAYLOAD,
+  PROP_TELEPHONE_EVENT_PT,
   PROP_STATS,
 };
 
 GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS("application/x-rtp"));
+    GST_STATIC_CAPS("application/x-rtp; audio/x-mulaw, rate=(int)8000, channels=(int)1; "
+                    "audio/x-alaw, rate=(int)8000, channels=(int)1"));
+
+/* RFC 4733: events 0-15 are the DTMF digits 0-9, *, #, A-D (rtpdtmfdepay takes no others). */
+constexpr guint8 kMaxDtmfEvent = 15;
 
 /* The timer source: its ready time is the next reorder deadline or timeout check, whichever is
  * first; dispatch does the work (see on_timer). */
@@ -103,6 +117,8 @@ struct RtpNetSrcPrivate {
   guint latency_ms = kDefaultLatencyMs;
   guint64 timeout_ns = 0;
   std::vector<gint> payload_types;     /* empty: all */
+  gboolean depayload = FALSE;
+  gint telephone_event_pt = -1;
   rtpnetsrc::ReorderStats stats;
   guint64 received = 0, invalid = 0, filtered = 0;
 
@@ -130,6 +146,13 @@ struct RtpNetSrcPrivate {
   guint64 invalid_net = 0;
   guint64 filtered_net = 0;
   bool accepted[128] = {};             /* by payload type, from payload_types at start */
+  /* depayload (copied at start): G.711 out as audio, telephone-events as messages. */
+  bool depayload_net = false;
+  gint telephone_event_pt_net = -1;
+  gint caps_pt = -1;                   /* the payload type whose audio caps went out last */
+  bool dtmf_seen = false;              /* an event was posted; dtmf_ts is its timestamp */
+  guint32 dtmf_ts = 0;
+  guint64 dtmf_events = 0, dtmf_events_net = 0;
 };
 
 struct _GstRtpNetSrc {
@@ -178,14 +201,20 @@ static GstClockTime pts_of(RtpNetSrcPrivate *p, guint32 rtp_ts, guint32 ssrc, Gs
   return pts;
 }
 
-static void send_stream_events(GstRtpNetSrc *self)
+/* Stream start, caps and segment before the first buffer. @audio_pt: with depayload, the payload
+ * type of the audio that follows (its caps). */
+static void send_stream_events(GstRtpNetSrc *self, gint audio_pt = -1)
 {
   RtpNetSrcPrivate *p = self->priv;
   gchar *stream_id = gst_pad_create_stream_id(self->srcpad, GST_ELEMENT(self), nullptr);
   gst_pad_push_event(self->srcpad, gst_event_new_stream_start(stream_id));
   g_free(stream_id);
   GstCaps *caps;
-  {
+  if (p->depayload_net) {
+    caps = gst_caps_new_simple(audio_pt == 8 ? "audio/x-alaw" : "audio/x-mulaw", "rate", G_TYPE_INT, 8000,
+                               "channels", G_TYPE_INT, 1, nullptr);
+    p->caps_pt = audio_pt;
+  } else {
     std::lock_guard<std::mutex> lock(p->lock);
     caps = p->caps ? gst_caps_ref(p->caps) : gst_caps_new_empty_simple("application/x-rtp");
   }
@@ -195,6 +224,79 @@ static void send_stream_events(GstRtpNetSrc *self)
   gst_segment_init(&segment, GST_FORMAT_TIME);
   gst_pad_push_event(self->srcpad, gst_event_new_segment(&segment));
   p->events_sent = true;
+}
+
+/* Where an RTP packet's payload is: after the header, its CSRCs and extension, before its padding.
+ * The packet was validated on arrival (gst_rtp_buffer_map). */
+static bool payload_region(GstBuffer *packet, gsize *offset, gsize *size)
+{
+  GstMapInfo map;
+  if (!gst_buffer_map(packet, &map, GST_MAP_READ))
+    return false;
+  const guint8 *d = map.data;
+  gsize header = 12 + 4 * (d[0] & 0x0f);
+  if ((d[0] & 0x10) && map.size >= header + 4)
+    header += 4 + 4 * (gsize) GST_READ_UINT16_BE(d + header + 2);
+  gsize padding = (d[0] & 0x20) ? d[map.size - 1] : 0;
+  const bool ok = map.size >= header + padding;
+  if (ok) {
+    *offset = header;
+    *size = map.size - header - padding;
+  }
+  gst_buffer_unmap(packet, &map);
+  return ok;
+}
+
+/* An RFC 4733 telephone-event packet: a `dtmf-event` message at the start of each event, as
+ * rtpdtmfdepay posts it (an event's packets share its timestamp; its retransmitted end packets too). */
+static void handle_telephone_event(GstRtpNetSrc *self, GstBuffer *packet)
+{
+  RtpNetSrcPrivate *p = self->priv;
+  gsize offset = 0, size = 0;
+  guint8 event[4];
+  guint8 header[8];
+  if (!payload_region(packet, &offset, &size) || size < 4 || gst_buffer_extract(packet, offset, event, 4) != 4 ||
+      gst_buffer_extract(packet, 0, header, 8) != 8)
+    return;
+  const guint32 ts = GST_READ_UINT32_BE(header + 4);
+  if (event[0] > kMaxDtmfEvent || (p->dtmf_seen && ts == p->dtmf_ts))
+    return;
+  p->dtmf_seen = true;
+  p->dtmf_ts = ts;
+  p->dtmf_events_net++;
+  GST_DEBUG_OBJECT(self, "telephone-event %u", event[0]);
+  gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self),
+      gst_structure_new("dtmf-event", "type", G_TYPE_INT, 1, "number", G_TYPE_INT, (gint) event[0], "volume",
+                        G_TYPE_INT, (gint) (event[1] & 0x3f), "method", G_TYPE_INT, 1, nullptr)));
+}
+
+/* depayload: the G.711 payload of @packet as audio (PTS, DISCONT, metas and memory shared), with
+ * new caps first if the law changed; telephone-events become messages. Takes @packet; nullptr:
+ * nothing to push. */
+static GstBuffer *depayload_packet(GstRtpNetSrc *self, GstBuffer *packet, guint8 pt)
+{
+  RtpNetSrcPrivate *p = self->priv;
+  if ((gint) pt == p->telephone_event_pt_net) {
+    handle_telephone_event(self, packet);
+    gst_buffer_unref(packet);
+    return nullptr;
+  }
+  gsize offset = 0, size = 0;
+  if ((pt != 0 && pt != 8) || !payload_region(packet, &offset, &size) || size == 0) {
+    p->filtered_net++;   /* not G.711, or nothing in it */
+    gst_buffer_unref(packet);
+    return nullptr;
+  }
+  GstBuffer *audio = gst_buffer_copy_region(packet, GST_BUFFER_COPY_ALL, offset, size);
+  gst_buffer_unref(packet);
+  if (!p->events_sent) {
+    send_stream_events(self, pt);
+  } else if ((gint) pt != p->caps_pt) {
+    p->caps_pt = pt;
+    gst_pad_push_event(self->srcpad, gst_event_new_caps(gst_caps_new_simple(pt == 8 ? "audio/x-alaw" : "audio/x-mulaw",
+        "rate", G_TYPE_INT, 8000, "channels", G_TYPE_INT, 1, nullptr)));
+  }
+  return audio;
 }
 
 static void push_released(GstRtpNetSrc *self, std::vector<Reorder::Released> &released)
@@ -213,8 +315,13 @@ static void push_released(GstRtpNetSrc *self, std::vector<Reorder::Released> &re
       gst_buffer_unref(r.packet);
       continue;
     }
-    if (!p->events_sent)
+    if (p->depayload_net) {
+      r.packet = depayload_packet(self, r.packet, pt & 0x7f);
+      if (!r.packet)
+        continue;
+    } else if (!p->events_sent) {
       send_stream_events(self);
+    }
     if (r.discont)
       GST_BUFFER_FLAG_SET(r.packet, GST_BUFFER_FLAG_DISCONT);
     GstFlowReturn flow = gst_pad_push(self->srcpad, r.packet);
@@ -238,6 +345,7 @@ static void update_stats(GstRtpNetSrc *self, guint64 received)
   p->received += received;
   p->invalid = p->invalid_net;
   p->filtered = p->filtered_net;
+  p->dtmf_events = p->dtmf_events_net;
 }
 
 /* Sets the timer for the next reorder deadline or RTP timeout check. @only_earlier (from a packet):
@@ -393,6 +501,8 @@ static void start_reading(GstRtpNetSrc *self)
       p->accepted[pt] = p->payload_types.empty();
     for (gint pt : p->payload_types)
       p->accepted[pt] = true;
+    p->depayload_net = p->depayload;
+    p->telephone_event_pt_net = p->telephone_event_pt;
   }
   if (!p->reorder)
     p->reorder = std::make_unique<Reorder>((gint64) latency_ms * 1000);
@@ -573,6 +683,8 @@ static GstStateChangeReturn gst_rtp_net_src_change_state(GstElement *element, Gs
         gst_buffer_unref(b);
       p->reorder.reset();
       p->events_sent = false;
+      p->caps_pt = -1;
+      p->dtmf_seen = false;
       p->ext_ts_state = -1;
       p->base_pts = GST_CLOCK_TIME_NONE;
       break;
@@ -644,6 +756,8 @@ static void gst_rtp_net_src_set_property(GObject *object, guint prop_id, const G
       }
       break;
     }
+    case PROP_DEPAYLOAD: p->depayload = g_value_get_boolean(value); break;
+    case PROP_TELEPHONE_EVENT_PT: p->telephone_event_pt = g_value_get_int(value); break;
     case PROP_TIMEOUT: {
       p->timeout_ns = g_value_get_uint64(value);
       /* While reading, the timer takes the new timeout now, not at the next packet. */
@@ -674,6 +788,8 @@ static void gst_rtp_net_src_get_property(GObject *object, guint prop_id, GValue 
     case PROP_CAPS: gst_value_set_caps(value, p->caps); break;
     case PROP_LATENCY: g_value_set_uint(value, p->latency_ms); break;
     case PROP_TIMEOUT: g_value_set_uint64(value, p->timeout_ns); break;
+    case PROP_DEPAYLOAD: g_value_set_boolean(value, p->depayload); break;
+    case PROP_TELEPHONE_EVENT_PT: g_value_set_int(value, p->telephone_event_pt); break;
     case PROP_PAYLOAD_TYPES:
       for (gint pt : p->payload_types) {
         GValue v = G_VALUE_INIT;
@@ -689,7 +805,7 @@ static void gst_rtp_net_src_get_property(GObject *object, guint prop_id, GValue 
           "pushed", G_TYPE_UINT64, p->stats.pushed, "lost", G_TYPE_UINT64, p->stats.lost,
           "late", G_TYPE_UINT64, p->stats.late, "duplicates", G_TYPE_UINT64, p->stats.duplicates,
           "reordered", G_TYPE_UINT64, p->stats.reordered, "resyncs", G_TYPE_UINT64, p->stats.resyncs,
-          "strays", G_TYPE_UINT64, p->stats.strays, nullptr));
+          "strays", G_TYPE_UINT64, p->stats.strays, "dtmf-events", G_TYPE_UINT64, p->dtmf_events, nullptr));
       break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
@@ -752,9 +868,19 @@ static void gst_rtp_net_src_class_init(GstRtpNetSrcClass *klass)
       g_param_spec_int("payload-type", "Payload type", "An RTP payload type", 0, 127, 0,
                        (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)),
       ready));
+  g_object_class_install_property(gobject_class, PROP_DEPAYLOAD, g_param_spec_boolean("depayload", "Depayload",
+      "Put out the G.711 audio of the packets (audio/x-mulaw for payload type 0, audio/x-alaw for 8; other "
+      "types are dropped) instead of RTP, and post RFC 4733 telephone-events (telephone-event-payload-type) "
+      "as dtmf-event messages, as rtpdtmfdepay does: a phone call's RTP straight into realtimesink",
+      FALSE, ready));
+  g_object_class_install_property(gobject_class, PROP_TELEPHONE_EVENT_PT, g_param_spec_int(
+      "telephone-event-payload-type", "Telephone-event payload type",
+      "With depayload: the payload type of RFC 4733 telephone-events (the SDP's, e.g. 101); -1 = none",
+      -1, 127, -1, ready));
   g_object_class_install_property(gobject_class, PROP_STATS, g_param_spec_boxed("stats", "Statistics",
       "Counters: packets received, invalid (not RTP), filtered (a payload type not in payload-types), pushed, lost (given up), late, duplicates, reordered "
-      "(put back in place), resyncs (new SSRC or sequence jump), strays (far off the sequence, alone: dropped)", GST_TYPE_STRUCTURE,
+      "(put back in place), resyncs (new SSRC or sequence jump), strays (far off the sequence, alone: dropped), "
+      "dtmf-events (with depayload: events posted)", GST_TYPE_STRUCTURE,
       (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
   gst_element_class_add_static_pad_template(element_class, &src_template);

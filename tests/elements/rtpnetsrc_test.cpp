@@ -757,3 +757,160 @@ TEST(RtpNetSrc, EachPacketCarriesItsArrivalTimeThroughTheDepayloader)
   gst_caps_unref(arrival_caps);
   EXPECT_EQ(p.first_error(), "");
 }
+
+/* ---- depayload: G.711 out as audio, telephone-events as messages (sip.launch) ---- */
+
+namespace {
+
+/* A depayloading rtpnetsrc into an appsink, on a socket of the test's; @extra: more properties. */
+struct DepayloadPipeline {
+  explicit DepayloadPipeline(const std::string &extra = "")
+      : p(std::string("rtpnetsrc name=src latency=60 depayload=true ") + extra + " caps=\"" + kCaps +
+          "\" ! appsink name=sink sync=false emit-signals=false")
+  {
+    GSocket *socket = bound_socket(&port);
+    g_object_set(p.by_name("src"), "socket", socket, nullptr);
+    g_object_unref(socket);
+  }
+  GstElement *sink() const { return p.by_name("sink"); }
+  Pipeline p;
+  guint16 port = 0;
+};
+
+/* An RTP packet of payload type @pt carrying @payload; @csrcs CSRC entries and @padding bytes of
+ * padding around it, @marker as given. */
+std::vector<guint8> rtp_with(guint8 pt, guint16 seq, guint32 ts, const std::vector<guint8> &payload,
+                             int csrcs = 0, guint8 padding = 0, bool marker = false)
+{
+  std::vector<guint8> p(12 + 4 * csrcs, 0);
+  p[0] = (guint8) (0x80 | (padding ? 0x20 : 0) | csrcs);
+  p[1] = (guint8) ((marker ? 0x80 : 0) | pt);
+  p[2] = seq >> 8;
+  p[3] = seq & 0xff;
+  for (int i = 0; i < 4; i++) {
+    p[4 + i] = (ts >> (24 - 8 * i)) & 0xff;
+    p[8 + i] = (kSsrc >> (24 - 8 * i)) & 0xff;
+  }
+  p.insert(p.end(), payload.begin(), payload.end());
+  for (guint8 i = 0; i < padding; i++)
+    p.push_back(i + 1 == padding ? padding : 0);
+  return p;
+}
+
+/* RFC 4733 §2.3: event, E bit, volume, duration. */
+std::vector<guint8> telephone_event(guint8 event, bool end, guint16 duration)
+{
+  return {event, (guint8) ((end ? 0x80 : 0) | 10), (guint8) (duration >> 8), (guint8) (duration & 0xff)};
+}
+
+std::vector<guint8> counting_payload(guint8 first)
+{
+  std::vector<guint8> v(kPayloadBytes);
+  for (guint i = 0; i < kPayloadBytes; i++)
+    v[i] = (guint8) (first + i);
+  return v;
+}
+
+}  // namespace
+
+TEST(RtpNetSrc, DepayloadPutsOutTheG711AudioWithItsCaps)
+{
+  init_gstreamer();
+  for (guint8 pt : {0, 8}) {
+    DepayloadPipeline dp;
+    ASSERT_TRUE(start(dp.p));
+    Sender sender(dp.port);
+    GstCaps *arrival_caps = gst_caps_from_string("timestamp/x-unix");
+    GstClockTime previous_pts = GST_CLOCK_TIME_NONE;
+    for (guint16 i = 0; i < 4; i++) {
+      /* One packet with two CSRCs and 4 bytes of padding: the payload is still exactly the audio. */
+      sender.send(rtp_with(pt, 500 + i, Sender::ts_of(500 + i), counting_payload((guint8) i), i == 2 ? 2 : 0,
+                           i == 2 ? 4 : 0));
+      GstSample *sample = gst_app_sink_try_pull_sample(GST_APP_SINK(dp.sink()), GST_SECOND);
+      ASSERT_TRUE(sample) << "packet " << i << " of payload type " << (int) pt;
+      GstBuffer *buffer = gst_sample_get_buffer(sample);
+      const GstStructure *s = gst_caps_get_structure(gst_sample_get_caps(sample), 0);
+      EXPECT_STREQ(gst_structure_get_name(s), pt == 8 ? "audio/x-alaw" : "audio/x-mulaw");
+      gint rate = 0;
+      EXPECT_TRUE(gst_structure_get_int(s, "rate", &rate) && rate == 8000);
+      std::vector<guint8> got(gst_buffer_get_size(buffer));
+      gst_buffer_extract(buffer, 0, got.data(), got.size());
+      EXPECT_EQ(got, counting_payload((guint8) i)) << "the payload, and only it, packet " << i;
+      EXPECT_EQ(GST_BUFFER_IS_DISCONT(buffer), i == 0);
+      EXPECT_TRUE(gst_buffer_get_reference_timestamp_meta(buffer, arrival_caps)) << "its arrival time kept";
+      if (GST_CLOCK_TIME_IS_VALID(previous_pts)) {
+        EXPECT_EQ(GST_BUFFER_PTS(buffer) - previous_pts, kPacketDuration);
+      }
+      previous_pts = GST_BUFFER_PTS(buffer);
+      gst_sample_unref(sample);
+    }
+    gst_caps_unref(arrival_caps);
+    EXPECT_EQ(dp.p.first_error(), "");
+  }
+}
+
+TEST(RtpNetSrc, DepayloadPostsOneDtmfMessagePerTelephoneEventAndNoAudioForIt)
+{
+  init_gstreamer();
+  DepayloadPipeline dp("telephone-event-payload-type=101");
+  ASSERT_TRUE(start(dp.p));
+  Sender sender(dp.port);
+  guint16 seq = 700;
+  auto audio = [&]() {
+    sender.send(rtp_with(0, seq, Sender::ts_of(seq), counting_payload(0)));
+    seq++;
+  };
+  /* An event as phones send it (RFC 4733 §2.5.1): packets every 50 ms sharing the event's timestamp,
+   * the duration growing, the end packet sent three times. Then a second digit, a new timestamp. */
+  auto digit = [&](guint8 event) {
+    const guint32 ts = Sender::ts_of(seq);
+    for (guint16 d = 400; d <= 1200; d += 400)
+      sender.send(rtp_with(101, seq++, ts, telephone_event(event, false, d), 0, 0, d == 400));
+    for (int i = 0; i < 3; i++)
+      sender.send(rtp_with(101, seq++, ts, telephone_event(event, true, 1600)));
+  };
+  audio();
+  digit(1);
+  audio();
+  digit(11);
+  audio();
+  int audio_buffers = 0;
+  while (GstSample *sample = gst_app_sink_try_pull_sample(GST_APP_SINK(dp.sink()), 300 * GST_MSECOND)) {
+    EXPECT_EQ(gst_buffer_get_size(gst_sample_get_buffer(sample)), kPayloadBytes) << "only audio comes out";
+    audio_buffers++;
+    gst_sample_unref(sample);
+  }
+  EXPECT_EQ(audio_buffers, 3);
+  ASSERT_TRUE(dp.p.run_until([&] { return dp.p.element_messages("dtmf-event").size() >= 2; }, 2000));
+  g_usleep(100000);
+  dp.p.run_until([] { return false; }, 100);
+  auto events = dp.p.element_messages("dtmf-event");
+  ASSERT_EQ(events.size(), 2u) << "one message per event, not per packet";
+  gint number = -1, method = 0;
+  EXPECT_TRUE(gst_structure_get_int(events[0], "number", &number) && number == 1);
+  EXPECT_TRUE(gst_structure_get_int(events[1], "number", &number) && number == 11) << "#";
+  EXPECT_TRUE(gst_structure_get_int(events[0], "method", &method) && method == 1) << "RTP, as rtpdtmfdepay says";
+  EXPECT_EQ(stat(dp.p.by_name("src"), "dtmf-events"), 2u);
+  EXPECT_EQ(stat(dp.p.by_name("src"), "lost"), 0u) << "the events share the sequence numbers: no gap";
+}
+
+TEST(RtpNetSrc, DepayloadDropsWhatIsNotG711)
+{
+  init_gstreamer();
+  DepayloadPipeline dp;   /* no telephone-event type: events are just another type */
+  ASSERT_TRUE(start(dp.p));
+  Sender sender(dp.port);
+  sender.send(rtp_with(0, 900, Sender::ts_of(900), counting_payload(0)));
+  sender.send(rtp_with(101, 901, Sender::ts_of(901), telephone_event(5, false, 400)));
+  sender.send(rtp_with(18, 902, Sender::ts_of(902), std::vector<guint8>(20, 1)));   /* G.729 */
+  sender.send(rtp_with(0, 903, Sender::ts_of(903), counting_payload(3)));
+  int audio = 0;
+  while (GstSample *sample = gst_app_sink_try_pull_sample(GST_APP_SINK(dp.sink()), 300 * GST_MSECOND)) {
+    EXPECT_EQ(gst_buffer_get_size(gst_sample_get_buffer(sample)), kPayloadBytes);
+    audio++;
+    gst_sample_unref(sample);
+  }
+  EXPECT_EQ(audio, 2);
+  EXPECT_EQ(stat(dp.p.by_name("src"), "filtered"), 2u);
+  EXPECT_TRUE(dp.p.element_messages("dtmf-event").empty());
+}

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -295,6 +296,7 @@ class SipLauncher : public ::testing::Test {
     if (launcher_) {
       EXPECT_EQ(launcher_->stop(), 0) << "SIGTERM ends the launcher cleanly";
       EXPECT_FALSE(launcher_->output_contains(kControlToken));
+      EXPECT_FALSE(launcher_->output_contains("CRITICAL")) << "no GLib or GStreamer assertion failed";
     }
     delete launcher_;
     launcher_ = nullptr;
@@ -385,6 +387,49 @@ TEST_F(SipLauncher, PcmaPcapCallerIsAnsweredInPcmaAndItsDigitReachesTheLog)
   EXPECT_EQ(rtp.packets(0), 0u) << "no PCMU in a PCMA call";
   EXPECT_GT(rtp.packets(8), 50u);
   EXPECT_GT(rtp.voiced_packets(8), 25u);
+}
+
+/* sip.launch has rtpnetsrc depayload=true and rtpnetsink; a launch file of one's own may still use
+ * the stock elements (udpsrc ! rtpjitterbuffer, rtpptdemux and the depayloaders, output-selector,
+ * the payloaders, valve and udpsink): the route finds and sets them by the same names. */
+TEST_F(SipLauncher, ALaunchFileOfTheStockRtpElementsCarriesTheCallToo)
+{
+  const std::string launch = *work_dir_ + "/stock-sip.launch";
+  {
+    std::ofstream file(launch);
+    file << "udpsrc name=rtpin caps=\"application/x-rtp,media=audio,clock-rate=8000\" ! rtpjitterbuffer latency=60 !\n"
+            "  rtpptdemux name=pt\n"
+            "pt.src_0 ! rtppcmudepay ! in.\n"
+            "pt.src_8 ! rtppcmadepay ! in.\n"
+            "funnel name=in ! realtimesink name=rt ! output-selector name=codec pad-negotiation-mode=active\n"
+            "codec.src_0 ! rtppcmupay min-ptime=20000000 max-ptime=20000000 ! out.\n"
+            "codec.src_1 ! rtppcmapay min-ptime=20000000 max-ptime=20000000 ! out.\n"
+            "funnel name=out ! valve name=mute drop=true ! udpsink name=rtpout sync=false async=false close-socket=false\n"
+            "rtpdtmfdepay name=dtmf ! fakesink sync=false async=false\n";
+  }
+  LauncherProcess stock(sip_config(R"("rtp_port_min": 32300, "rtp_port_max": 32399, "rtp_timeout_seconds": 3, )"
+                                   R"("answer_delay_ms": 300, "launch": ")" + launch + "\""));
+  ASSERT_TRUE(stock.started()) << stock.start_error();
+  ASSERT_TRUE(stock.wait_for_event("sip.listening", 5000));
+  const guint16 port = sip_port_of(stock);
+  ASSERT_NE(port, 0);
+  RtpReceiver rtp;
+  auto caller = sipp("call_pcma.xml", {"-m", "1", "-d", "6000", "-key", "rtp_port", std::to_string(rtp.port())}, port);
+  EXPECT_EQ(caller->wait(40000), 0) << caller->errors();
+  std::string id = call_id_of(stock, caller->caller());
+  ASSERT_FALSE(id.empty());
+  std::string dtmf;
+  EXPECT_TRUE(wait_for_call_event(stock, "call.dtmf", id, 3000, &dtmf)) << "rtpdtmfdepay's message, via pt";
+  EXPECT_EQ(json_string(dtmf, "digit"), "1") << dtmf;
+  EXPECT_EQ(rtp.packets(0), 0u) << "the codec selector's PCMA pad, not PCMU";
+  EXPECT_GT(rtp.packets(8), 50u);
+  EXPECT_GT(rtp.voiced_packets(8), 25u);
+  EXPECT_TRUE(rtp.all_sizes(8, 12 + 160)) << "20 ms packets";
+  EXPECT_EQ(stock.stop(), 0);
+  EXPECT_FALSE(stock.output_contains("CRITICAL"));
+  if (HasFailure())
+    for (const std::string &line : stock.lines())
+      std::cout << "launcher: " << line << "\n";
 }
 
 TEST_F(SipLauncher, CancelBeforeAnswerGets487AndEndsTheCall)

@@ -91,10 +91,17 @@ bool CallMedia::prepare(GstBin *pipeline, GSocket *socket, const NegotiatedMedia
   }
   g_object_set(rtpin, "socket", socket, "close-socket", FALSE, "timeout",
                (guint64) rtp_timeout_seconds * GST_SECOND, nullptr);
+  gboolean depayloading = FALSE;
+  if (own_receiver)
+    g_object_get(rtpin, "depayload", &depayloading, nullptr);
+  if (depayloading)
+    g_object_set(rtpin, "telephone-event-payload-type", (gint) media.telephone_event_pt, nullptr);
   gst_object_unref(rtpin);
 
-  GstElement *demux = element_named(pipeline, "pt", "rtpptdemux", error);
-  if (!demux)
+  /* rtpnetsrc depayload=true (sip.launch) puts out the audio and posts the telephone-events itself;
+   * otherwise `pt` splits the stream for the depayloaders and `dtmf`. */
+  GstElement *demux = depayloading ? nullptr : element_named(pipeline, "pt", "rtpptdemux", error);
+  if (!depayloading && !demux)
     return false;
   /* Only what we answered gets through: comfort noise, an unanswered codec, … are dropped. By
    * rtpnetsrc, from a list of two; rtpptdemux would walk a list of the 126 others per packet. */
@@ -121,10 +128,12 @@ bool CallMedia::prepare(GstBin *pipeline, GSocket *socket, const NegotiatedMedia
     g_object_set_property(G_OBJECT(demux), "ignored-payload-types", &types);
   }
   g_value_unset(&types);
-  gpointer dtmf = GINT_TO_POINTER(media.telephone_event_pt + 1);
-  g_signal_connect(demux, "request-pt-map", G_CALLBACK(on_request_pt_map), dtmf);
-  g_signal_connect(demux, "pad-added", G_CALLBACK(on_pad_added), dtmf);
-  gst_object_unref(demux);
+  if (demux) {
+    gpointer dtmf = GINT_TO_POINTER(media.telephone_event_pt + 1);
+    g_signal_connect(demux, "request-pt-map", G_CALLBACK(on_request_pt_map), dtmf);
+    g_signal_connect(demux, "pad-added", G_CALLBACK(on_pad_added), dtmf);
+    gst_object_unref(demux);
+  }
 
   /* rtpnetsink (sip.launch): codec, mute and sending in one element. */
   rtpout_ = element_named(pipeline, "rtpout", "rtpnetsink", error);
