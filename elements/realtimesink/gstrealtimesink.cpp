@@ -621,17 +621,30 @@ static bool conversation_finished(Private *p, gint64 now, bool *timed_out)
  * thread (no thread of the element's own; for downstream elements that never block). */
 
 /* The tick at or before running time @t: a multiple of kPeriod on the clock itself (the monotonic
- * system clock), the same instants for every realtimesink of the process. Each call's periods then
+ * system clock) plus @offset, the same instants for every realtimesink of the process on the same
+ * network thread. Each call's periods then
  * come due together, and a network thread serving a hundred calls wakes once per period for all of
  * them instead of a hundred times at scattered phases (FreeSWITCH's shared soft timer does the
  * same). A call's packets keep a constant offset from the tick, so no jitter. */
-static GstClockTime tick_at_or_before(GstClockTime t, GstClockTime base)
+static GstClockTime tick_at_or_before(GstClockTime t, GstClockTime base, GstClockTime offset)
 {
   GstClockTime at = base + t;
-  GstClockTime tick = at / kPeriod * kPeriod;
+  GstClockTime tick = (at - offset) / kPeriod * kPeriod + offset;
   if (tick < base)
     tick += kPeriod;   /* running time starts at 0: the first tick after it */
   return tick - base;
+}
+
+/* Where this call's ticks fall in the period: its network thread's phase (NetThread::period_phase():
+ * with two pool threads, one thread's calls at 0 ms, the other's at 10 ms). Each thread's calls
+ * still come due together, but the threads' bursts take turns: on two cores shared with anything
+ * else, two bursts at once made the inbound packets of both threads wait (at 200 SIP calls the
+ * launcher's inbound p99 was about 33 ms with one phase, 10 ms with two; tests/bench/sip). */
+static GstClockTime tick_offset(Private *p)
+{
+  if (!p->net)
+    return 0;
+  return (GstClockTime) (p->net->period_phase() * kPeriod) / GST_MSECOND * GST_MSECOND;
 }
 
 /* Before a period: checks the output may run, starts the streams, and says when the next period is
@@ -653,13 +666,13 @@ static bool schedule_next_period(GstRealtimeSink *self, std::unique_lock<std::mu
   if (!GST_CLOCK_TIME_IS_VALID(p->next_ts) || now > p->next_ts + 10 * kPeriod) {
     /* First period, or we fell far behind (a stall): restart the timeline at the present, on the
      * process's ticks (the period now running; it is handed out at its end, the next tick). */
-    p->next_ts = tick_at_or_before(now, base);
+    p->next_ts = tick_at_or_before(now, base, tick_offset(p));
     p->need_discont = true;
   } else if (p->need_discont && !p->reply_start_aligned && now > p->next_ts && p->playout.queued_ms() > 0) {
     /* A reply starts after a gap: from the period now running, not from one already over. A
      * transport that plays from the first frame it gets (Twilio) would otherwise be handed more
      * than `output-lead` at once. (Once: then the timeline goes on from there.) */
-    p->next_ts = tick_at_or_before(now, base);
+    p->next_ts = tick_at_or_before(now, base, tick_offset(p));
     p->reply_start_aligned = true;
   }
   /* A live source hands out a period once it is complete: at its end. With an output lead, reply

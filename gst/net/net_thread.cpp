@@ -63,9 +63,11 @@ std::shared_ptr<NetThread> NetThread::acquire_pooled()
       return self;
   }
   std::shared_ptr<ContextRunner> runner;
+  double phase;
   {
     std::lock_guard<std::mutex> lock(g_instance_lock);
     const unsigned index = 1 + g_pool_next++ % pool_size();
+    phase = double(index - 1) / pool_size();
     runner = g_pool[index].lock();
     if (!runner) {
       g_autofree gchar *name = g_strdup_printf("clawvoice-net%u", index);
@@ -73,7 +75,7 @@ std::shared_ptr<NetThread> NetThread::acquire_pooled()
       g_pool[index] = runner;
     }
   }
-  return std::shared_ptr<NetThread>(new NetThread(std::move(runner)));
+  return std::shared_ptr<NetThread>(new NetThread(std::move(runner), phase));
 }
 
 namespace {
@@ -136,7 +138,7 @@ NetThread::NetThread(const char *name)
   thread_ = g_thread_new(name, &NetThread::thread_main, g_main_loop_ref(loop_));
 }
 
-NetThread::NetThread(std::shared_ptr<ContextRunner> runner) : runner_(std::move(runner))
+NetThread::NetThread(std::shared_ptr<ContextRunner> runner, double phase) : runner_(std::move(runner)), phase_(phase)
 {
   context_ = g_main_context_new();
   const int wakeup_fd = ContextRunner::wakeup_fd_of_new_context(context_);

@@ -48,6 +48,10 @@ class NetThread : public std::enable_shared_from_this<NetThread> {
   static std::shared_ptr<NetThread> of(GObject *object);
 
   GMainContext *context() const { return context_; }
+  /* Where in a 20 ms period this thread's media timers should fall, as a fraction of it: pool
+   * threads are spread evenly (0, 1/n, …), so that their bursts of work take turns instead of
+   * meeting; 0 for acquire()'s thread. */
+  double period_phase() const { return phase_; }
   /* True when called from the network thread itself (for a pooled one: while its context is being
    * run, which is when its objects may be touched). */
   bool is_current() const;
@@ -69,7 +73,7 @@ class NetThread : public std::enable_shared_from_this<NetThread> {
 
  private:
   explicit NetThread(const char *name);                      /* a thread of its own (acquire()) */
-  explicit NetThread(std::shared_ptr<ContextRunner> runner);  /* a context on a pool thread */
+  NetThread(std::shared_ptr<ContextRunner> runner, double phase);  /* a context on a pool thread */
   static gpointer thread_main(gpointer data);
 
   GMainContext *context_ = nullptr;
@@ -79,6 +83,7 @@ class NetThread : public std::enable_shared_from_this<NetThread> {
   GThread *thread_ = nullptr;
   /* acquire_pooled()'s: */
   std::shared_ptr<ContextRunner> runner_;
+  double phase_ = 0;
 };
 
 }  // namespace clawvoice::net

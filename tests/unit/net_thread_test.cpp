@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <map>
 #include <set>
 #include <thread>
 #include <vector>
@@ -118,6 +119,20 @@ TEST(NetThread, ThePoolSpreadsContextsOverItsThreadsAndTheyEndWithTheirLastUser)
   EXPECT_EQ(distinct.size(), 6u) << "a context per user";
   EXPECT_EQ(contexts.size(), 6u);
   EXPECT_EQ(threads.size(), 3u) << "round-robin over the pool's threads";
+  /* Each pool thread has its own phase of the 20 ms period, spread evenly, the same for all its
+   * contexts (realtimesink puts its periods there); the process-wide thread has none. */
+  std::map<GThread *, std::set<double>> phases;
+  for (auto &u : users) {
+    bool unused = false;
+    phases[thread_of(u, &unused)].insert(u->period_phase());
+  }
+  std::set<double> all;
+  for (auto &[thread, set] : phases) {
+    EXPECT_EQ(set.size(), 1u) << "one phase per thread";
+    all.insert(*set.begin());
+  }
+  EXPECT_EQ(all, (std::set<double>{0.0, 1.0 / 3, 2.0 / 3}));
+  EXPECT_EQ(NetThread::acquire()->period_phase(), 0.0);
   /* (A thread takes its name once it runs.) */
   EXPECT_TRUE(wait_for([] { return threads_named("clawvoice-net") == 3; }, 2000)) << threads_named("clawvoice-net");
   /* Asked for from inside a pooled context, it is that context. */
