@@ -12,7 +12,8 @@
  * The RTP header follows RFC 3550/3551 as rtpbasepayload writes it: random SSRC, first sequence
  * number and timestamp offset; the timestamp is the offset plus the buffer's running time at
  * 8000 Hz, so a silence without packets (a GAP) advances it by its length; the marker bit is set on
- * the first packet of each talkspurt: the first packet, after DISCONT, a GAP, a flush, or `mute`.
+ * the first packet of each talkspurt: the first packet, and the first after DISCONT, a silence (a
+ * buffer whose timestamp does not continue the last one's), a flush, or `mute`.
  *
  * `codec` fixes what the sink pad accepts (audio/x-mulaw → payload type 0, audio/x-alaw → 8), so
  * an upstream that negotiates its format (realtimesink) produces the codec the call answered, untranscoded.
@@ -272,9 +273,10 @@ static GstFlowReturn gst_rtp_net_sink_render(GstBaseSink *sink, GstBuffer *buffe
     if (GST_CLOCK_TIME_IS_VALID(running))
       ts = p->timestamp_offset + (guint32) gst_util_uint64_scale_int(running, kClockRate, GST_SECOND);
   }
-  /* A remainder that this buffer does not continue ends its talkspurt. */
-  const bool continues = !p->pending.empty() && ts == p->next_ts;
-  if (GST_BUFFER_IS_DISCONT(buffer) || (!p->pending.empty() && !continues)) {
+  /* A buffer that does not continue the last one's timestamps comes after a silence (realtimesink
+   * sends GAP events then, which GstBaseSink keeps to itself): a new talkspurt, so the remainder
+   * of the last one goes now and the next packet is marked. */
+  if (GST_BUFFER_IS_DISCONT(buffer) || ts != p->next_ts) {
     send_pending(self, to);
     p->need_marker = true;
   }
@@ -310,9 +312,8 @@ static gboolean gst_rtp_net_sink_event(GstBaseSink *sink, GstEvent *event)
   GstRtpNetSink *self = GST_RTP_NET_SINK(sink);
   RtpNetSinkPrivate *p = self->priv;
   switch (GST_EVENT_TYPE(event)) {
-    case GST_EVENT_EOS:
-    case GST_EVENT_GAP: {
-      /* The talkspurt is over: its remainder goes now, and the next packet is marked. */
+    case GST_EVENT_EOS: {
+      /* The stream is over: the remainder goes now. */
       Destination to;
       {
         std::lock_guard<std::mutex> lock(p->lock);

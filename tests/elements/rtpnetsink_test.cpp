@@ -321,6 +321,28 @@ TEST_F(RtpNetSinkTest, SilenceAdvancesTheTimestampAndTheNextTalkspurtIsMarked)
   EXPECT_FALSE(got[3].marker);
 }
 
+TEST_F(RtpNetSinkTest, ATimestampJumpWithoutDiscontAlsoStartsATalkspurt)
+{
+  /* Audio at 0 and 20 ms, then nothing until 100 ms: no DISCONT, no event, only the timestamps. */
+  Receiver rx;
+  Pipeline pipeline(launch(kMulaw, "port=" + std::to_string(rx.port())));
+  ASSERT_NE(pipeline.play(), GST_STATE_CHANGE_FAILURE);
+  GstElement *src = pipeline.by_name("src");
+  for (guint ms : {0u, 20u, 100u, 120u})
+    ASSERT_EQ(push(src, kPacketBytes, ms), GST_FLOW_OK);
+  std::vector<RtpPacket> got;
+  for (int i = 0; i < 4; i++) {
+    auto p = rx.next();
+    ASSERT_TRUE(p) << "packet " << i;
+    got.push_back(*p);
+  }
+  EXPECT_EQ(got[2].ts - got[0].ts, 800u);
+  EXPECT_TRUE(got[0].marker);
+  EXPECT_FALSE(got[1].marker);
+  EXPECT_TRUE(got[2].marker) << "the first packet after the silence";
+  EXPECT_FALSE(got[3].marker);
+}
+
 TEST_F(RtpNetSinkTest, MuteSendsNothingAndTheFirstPacketAfterIsMarked)
 {
   Receiver rx;
